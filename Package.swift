@@ -1,0 +1,87 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// arun: run large pytest suites in parallel, resumably and measurably,
+/// on top of a SQLite job queue.
+let package = Package(
+    name: "arun",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "arun", targets: ["Cli"]),
+        .executable(name: "arun-bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // Build tool: turns migrations/*.sql and plugin/*.py into Swift source,
+        // so a copied `arun` binary carries its schema and its pytest plugin.
+        .executableTarget(name: "Embedder", path: "Sources/Embedder"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["Embedder"]),
+
+        // The database: schema, claims, leases, results, queries. Knows nothing about pytest.
+        .target(
+            name: "Queue",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            plugins: ["EmbedFiles"]
+        ),
+        // The Python side: interpreter discovery and the embedded pytest plugin.
+        .target(
+            name: "Pytest",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            plugins: ["EmbedFiles"]
+        ),
+        // Turns "run this suite" into shard jobs: discovery, grouping, balancing, static shards.
+        .target(
+            name: "Planner",
+            dependencies: [
+                "Queue", "Pytest",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        // Claims jobs, drives pytest processes, records outcomes, heartbeats, recovers crashes.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Queue", "Pytest",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The `arun` executable: one file per subcommand.
+        .executableTarget(
+            name: "Cli",
+            dependencies: [
+                "Queue", "Planner", "Worker", "Pytest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `arun-bench`: throughput benchmarks that print JSON.
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "Queue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Helpers shared by the test targets: temporary folders, generated suites,
+        // the built executables, child processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Queue", "Pytest", "Planner", "TestSupport"]),
+        .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+
+/// Runs, jobs and their tests, results, workers.
+extension SQLiteQueue {
+    public func createRun(_ run: NewRun) async throws -> Run {
+        let now = self.now
+        let id = try await write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (name, created_at, directory, paths, pytest_args, settings)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [run.name, now, run.directory, JSONText.encode(run.paths),
+                                 JSONText.encode(run.pytestArgs), run.settings])
+            return db.lastInsertedRowID
+        }
+        return Run(id: id, name: run.name, createdAt: now, startedAt: nil, finishedAt: nil, status: .planned,
+                   directory: run.directory, paths: run.paths, pytestArgs: run.pytestArgs, settings: run.settings)
+    }
+
+    public func setStatus(_ status: RunStatus, of run: RunID) async throws {
+        let now = self.now
+        try await write { db in
+            switch status {
+            case .running:
+                try db.execute(sql: """
+                    UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?), finished_at = NULL
+                    WHERE id = ?
+                    """, arguments: [now, run])
+            case .planned:
+                try db.execute(sql: "UPDATE runs SET status = 'planned' WHERE id = ?", arguments: [run])
+            case .complete, .interrupted, .cancelled:
+                try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                               arguments: [status.rawValue, now, run])
+            }
+            if db.changesCount == 0 { throw QueueError.unknownRun(run) }
+        }
+    }
+
+    @discardableResult
+    public func enqueue(_ jobs: [NewJob], into run: RunID) async throws -> [JobID] {
+        var ids: [JobID] = []
+        var start = jobs.startIndex
+        while start < jobs.endIndex {
+            // One transaction per batch of about `enqueueBatchSize` tests (at least one job).
+            var end = start
+            var tests = 0
+            repeat {
+                tests += max(1, jobs[end].tests.count)
+                end += 1
+            } while end < jobs.endIndex && tests + jobs[end].tests.count <= configuration.enqueueBatchSize
+            let batch = Array(jobs[start..<end])
+            ids += try await write { db in try batch.map { try Self.insert($0, run: run, db: db) } }
+            start = end
+        }
+        return ids
+    }
+
+    /// Inserts one job and its tests; a test already known to the run keeps its row.
+    static func insert(_ job: NewJob, run: RunID, db: Database) throws -> JobID {
+        try db.cachedStatement(sql: """
+            INSERT INTO jobs (run_id, name, max_attempts, estimated_seconds, payload) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [run, job.name, job.maxAttempts, job.estimatedSeconds, job.payload])
+        let jobID = db.lastInsertedRowID
+        let upsertTest = try db.cachedStatement(sql: """
+            INSERT INTO tests (run_id, nodeid, file, marks) VALUES (?, ?, ?, ?)
+            ON CONFLICT (run_id, nodeid) DO UPDATE SET file = excluded.file
+            RETURNING id
+            """)
+        let link = try db.cachedStatement(sql: """
+            INSERT INTO job_tests (job_id, position, test_id, attempt) VALUES (?, ?, ?, ?)
+            """)
+        for (position, test) in job.tests.enumerated() {
+            guard let testID = try TestID.fetchOne(
+                upsertTest, arguments: [run, test.nodeid, test.file, JSONText.encode(test.marks)])
+            else { throw QueueError.database("test insert returned no id") }
+            try link.execute(arguments: [jobID, position, testID, test.attempt])
+        }
+        return jobID
+    }
+
+    public func pendingTests(of claim: Claim) async throws -> [JobTest] {
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT t.id, t.nodeid, t.file, jt.attempt
+                FROM job_tests jt JOIN tests t ON t.id = jt.test_id
+                WHERE jt.job_id = ? AND NOT EXISTS (
+                    SELECT 1 FROM results r WHERE r.run_id = t.run_id AND r.test_id = t.id AND r.attempt = jt.attempt)
+                ORDER BY jt.position
+                """), arguments: [claim.jobID])
+            .map { JobTest(testID: $0[0], nodeid: $0[1], file: $0[2], attempt: $0[3]) }
+        }
+    }
+
+    @discardableResult
+    public func record(_ results: [TestResult], for claim: Claim, worker: String) async throws -> Bool {
+        guard !results.isEmpty else { return true }
+        return try await write { db in
+            let held = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE \(Self.heldByClaim)"),
+                arguments: Self.claimArguments(claim)) ?? false
+            guard held else { return false }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at,
+                                     finished_at, message, details, stdout, stderr, extra)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, test_id, attempt) DO UPDATE SET
+                    outcome = excluded.outcome, duration = excluded.duration, job_id = excluded.job_id,
+                    worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
+                    message = excluded.message, details = excluded.details, stdout = excluded.stdout,
+                    stderr = excluded.stderr, extra = excluded.extra
+                """)
+            for result in results {
+                try insert.execute(arguments: [
+                    claim.runID, result.testID, result.attempt, result.outcome.rawValue, result.duration,
+                    claim.jobID, worker, result.startedAt, result.finishedAt, result.message, result.details,
+                    result.stdout, result.stderr, result.extra,
+                ])
+            }
+            return true
+        }
+    }
+
+    public func counts(run: RunID) async throws -> JobCounts {
+        try await read { db in try Self.counts(run: run, db: db) }
+    }
+
+    static func counts(run: RunID, db: Database) throws -> JobCounts {
+        var counts = JobCounts()
+        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY state",
+                                    arguments: [run]) {
+            if let state = JobState(rawValue: row[0]) { counts.byState[state] = row[1] }
+        }
+        return counts
+    }
+
+    public func registerWorker(id: String, run: RunID, host: String, pid: Int32) async throws {
+        let now = self.now
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO workers (id, run_id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, heartbeat_at = excluded.heartbeat_at,
+                    stopped_at = NULL
+                """, arguments: [id, run, host, pid, now, now])
+        }
+    }
+
+    public func stopWorker(id: String) async throws {
+        let now = self.now
+        try await write { db in
+            try db.execute(sql: "UPDATE workers SET stopped_at = ?, heartbeat_at = ? WHERE id = ?",
+                           arguments: [now, now, id])
+        }
+    }
+}
+
+/// JSON arrays stored as text.
+enum JSONText {
+    static func encode(_ strings: [String]) -> String {
+        guard let data = try? JSONEncoder().encode(strings) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeStrings(_ text: String?) -> [String] {
+        guard let text, let strings = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
+            return []
+        }
+        return strings
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import Queue
+import Testing
+
+/// The behaviour every ``JobQueue`` backend must show. A second backend (PostgreSQL)
+/// gets a suite of its own that calls each of these with its own factory.
+enum QueueConformance {
+    typealias Factory = @Sendable () async throws -> any JobQueue
+
+    static func jobs(_ estimates: [Double]) -> [NewJob] {
+        estimates.enumerated().map { NewJob(name: "job-\($0.offset)", estimatedSeconds: $0.element) }
+    }
+
+    /// Longest estimate first, ties by enqueue order; nil when nothing is queued.
+    static func claimsLongestFirst(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun(name: "order"))
+        let ids = try await queue.enqueue(jobs([1, 5, 3, 5, 0]), into: run.id)
+        var order: [JobID] = []
+        while let claim = try await queue.claim(run: run.id, worker: "w", lease: 60) {
+            order.append(claim.jobID)
+            #expect(claim.attempt == 1)
+        }
+        #expect(order == [ids[1], ids[3], ids[2], ids[0], ids[4]])
+        #expect(try await queue.claim(run: run.id, worker: "w", lease: 60) == nil)
+    }
+
+    /// Claims from many tasks at once: every job exactly once.
+    static func concurrentClaimsAreExclusive(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue(jobs(Array(repeating: 1, count: 300)), into: run.id)
+        let claimed = try await withThrowingTaskGroup(of: [JobID].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var mine: [JobID] = []
+                    while let claim = try await queue.claim(run: run.id, worker: "w\(worker)", lease: 60) {
+                        mine.append(claim.jobID)
+                        #expect(try await queue.complete(claim))
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claimed.count == 300)
+        #expect(Set(claimed).count == 300)
+        #expect(try await queue.counts(run: run.id)[.done] == 300)
+    }
+
+    /// Jobs of another run are never claimed.
+    static func claimsStayInTheirRun(_ make: Factory) async throws {
+        let queue = try await make()
+        let first = try await queue.createRun(NewRun())
+        let second = try await queue.createRun(NewRun())
+        try await queue.enqueue(jobs([1]), into: first.id)
+        #expect(try await queue.claim(run: second.id, worker: "w", lease: 60) == nil)
+        #expect(try await queue.claim(run: first.id, worker: "w", lease: 60)?.runID == first.id)
+    }
+
+    /// An expired lease sends the job back with attempt + 1; the old owner's writes then fail.
+    static func expiredLeaseIsReclaimedAndStaleWritesIgnored(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        let ids = try await queue.enqueue([NewJob(name: "j", tests: [NewTest(nodeid: "t::a")])], into: run.id)
+        let stale = try #require(try await queue.claim(run: run.id, worker: "old", lease: 0.2))
+        let tests = try await queue.pendingTests(of: stale)
+        #expect(try await queue.reclaimExpired() == 0)
+        try await Task.sleep(nanoseconds: 400_000_000)
+        #expect(try await queue.reclaimExpired() == 1)
+        #expect(try await queue.reclaimExpired() == 0, "reclaim is idempotent")
+        let fresh = try #require(try await queue.claim(run: run.id, worker: "new", lease: 60))
+        #expect(fresh.jobID == ids[0])
+        #expect(fresh.attempt == 2)
+        #expect(try await queue.heartbeat(stale, lease: 60) == false)
+        #expect(try await queue.record([TestResult(testID: tests[0].testID, attempt: 1, outcome: .failed)],
+                                       for: stale, worker: "old") == false)
+        #expect(try await queue.complete(stale) == false)
+        #expect(try await queue.fail(stale, error: "late", retry: RetryPolicy()) == false)
+        #expect(try await queue.release(stale) == false)
+        #expect(try await queue.pendingTests(of: fresh).map(\.nodeid) == ["t::a"], "the stale result was not written")
+        #expect(try await queue.complete(fresh))
+        #expect(try await queue.counts(run: run.id)[.done] == 1)
+    }
+
+    /// Heartbeats keep a lease alive past its first expiry.
+    static func heartbeatExtendsLease(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue(jobs([1]), into: run.id)
+        let claim = try #require(try await queue.claim(run: run.id, worker: "w", lease: 0.3))
+        for _ in 0..<4 {
+            try await Task.sleep(nanoseconds: 150_000_000)
+            #expect(try await queue.heartbeat(claim, lease: 0.3))
+        }
+        #expect(try await queue.reclaimExpired() == 0)
+        #expect(try await queue.complete(claim))
+    }
+
+    /// After `maxAttempts` expiries the job is dead, not retried forever.
+    static func jobDiesAfterMaxAttempts(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue([NewJob(name: "j", maxAttempts: 2)], into: run.id)
+        for attempt in 1...2 {
+            let claim = try #require(try await queue.claim(run: run.id, worker: "w", lease: 0.05))
+            #expect(claim.attempt == attempt)
+            try await Task.sleep(nanoseconds: 100_000_000)
+            #expect(try await queue.reclaimExpired() == 1)
+        }
+        #expect(try await queue.claim(run: run.id, worker: "w", lease: 1) == nil)
+        #expect(try await queue.counts(run: run.id)[.dead] == 1)
+    }
+
+    /// A failed job waits out its backoff, then fails for good after its last attempt.
+    static func failRetriesWithBackoff(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue([NewJob(name: "j", maxAttempts: 2)], into: run.id)
+        let first = try #require(try await queue.claim(run: run.id, worker: "w", lease: 60))
+        #expect(try await queue.fail(first, error: "pytest missing", retry: RetryPolicy(baseDelay: 0.4, maxDelay: 1)))
+        #expect(try await queue.claim(run: run.id, worker: "w", lease: 60) == nil, "still backing off")
+        try await Task.sleep(nanoseconds: 600_000_000)
+        let second = try #require(try await queue.claim(run: run.id, worker: "w", lease: 60))
+        #expect(second.attempt == 2)
+        #expect(try await queue.fail(second, error: "again", retry: RetryPolicy(baseDelay: 0, maxDelay: 0)))
+        #expect(try await queue.claim(run: run.id, worker: "w", lease: 60) == nil)
+        #expect(try await queue.counts(run: run.id)[.failed] == 1)
+    }
+
+    /// A released job comes back without spending an attempt.
+    static func releaseKeepsAttempt(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue(jobs([1]), into: run.id)
+        let claim = try #require(try await queue.claim(run: run.id, worker: "w", lease: 60))
+        #expect(try await queue.release(claim))
+        let again = try #require(try await queue.claim(run: run.id, worker: "w2", lease: 60))
+        #expect(again.attempt == 1)
+        #expect(again.owner == "w2")
+    }
+
+    /// Completing with follow-ups enqueues them atomically; completeAndClaim hands over the next job.
+    static func completeEnqueuesFollowUps(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue([NewJob(name: "a", estimatedSeconds: 2, tests: [NewTest(nodeid: "x::1"), NewTest(nodeid: "x::2")])],
+                                into: run.id)
+        let claim = try #require(try await queue.claim(run: run.id, worker: "w", lease: 60))
+        let rest = NewJob(name: "a (rest)", estimatedSeconds: 1, tests: [NewTest(nodeid: "x::2", attempt: 1)])
+        let handover = try await queue.completeAndClaim(claim, followUps: [rest], lease: 60)
+        #expect(handover.completed)
+        let next = try #require(handover.next)
+        #expect(next.name == "a (rest)")
+        #expect(try await queue.pendingTests(of: next).map(\.nodeid) == ["x::2"])
+        let last = try await queue.completeAndClaim(next, followUps: [], lease: 60)
+        #expect(last.completed && last.next == nil)
+        #expect(try await queue.counts(run: run.id)[.done] == 2)
+    }
+
+    /// Recorded results are skipped by pendingTests; a later attempt is pending again.
+    static func pendingTestsSkipRecorded(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        let tests = (0..<5).map { NewTest(nodeid: "f.py::t\($0)", file: "f.py", marks: ["m"]) }
+        try await queue.enqueue([NewJob(name: "j", tests: tests)], into: run.id)
+        let claim = try #require(try await queue.claim(run: run.id, worker: "w", lease: 60))
+        let pending = try await queue.pendingTests(of: claim)
+        #expect(pending.map(\.nodeid) == tests.map(\.nodeid))
+        #expect(pending.allSatisfy { $0.file == "f.py" && $0.attempt == 1 })
+        let results = pending.prefix(2).map { TestResult(testID: $0.testID, attempt: 1, outcome: .passed, duration: 0.5) }
+        #expect(try await queue.record(results, for: claim, worker: "w"))
+        #expect(try await queue.pendingTests(of: claim).map(\.nodeid) == ["f.py::t2", "f.py::t3", "f.py::t4"])
+    }
+
+    /// Cancel stops queued jobs; a running job whose lease expires afterwards is cancelled, not requeued.
+    static func cancelStopsTheRun(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue(jobs([3, 2, 1]), into: run.id)
+        _ = try #require(try await queue.claim(run: run.id, worker: "w", lease: 0.1))
+        #expect(try await queue.cancel(run: run.id) == 2)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(try await queue.reclaimExpired() == 1)
+        let counts = try await queue.counts(run: run.id)
+        #expect(counts[.cancelled] == 3)
+        #expect(counts.open == 0)
+    }
+
+    /// Every check, for a backend's suite to call in one go.
+    static let all: [(String, @Sendable (@escaping Factory) async throws -> Void)] = [
+        ("claimsLongestFirst", claimsLongestFirst),
+        ("concurrentClaimsAreExclusive", concurrentClaimsAreExclusive),
+        ("claimsStayInTheirRun", claimsStayInTheirRun),
+        ("expiredLeaseIsReclaimedAndStaleWritesIgnored", expiredLeaseIsReclaimedAndStaleWritesIgnored),
+        ("heartbeatExtendsLease", heartbeatExtendsLease),
+        ("jobDiesAfterMaxAttempts", jobDiesAfterMaxAttempts),
+        ("failRetriesWithBackoff", failRetriesWithBackoff),
+        ("releaseKeepsAttempt", releaseKeepsAttempt),
+        ("completeEnqueuesFollowUps", completeEnqueuesFollowUps),
+        ("pendingTestsSkipRecorded", pendingTestsSkipRecorded),
+        ("cancelStopsTheRun", cancelStopsTheRun),
+    ]
+}
