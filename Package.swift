@@ -59,11 +59,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Answers from the database: summaries, progress, reports.
+        .target(
+            name: "Reports",
+            dependencies: ["Queue", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // The `arun` executable: one file per subcommand.
         .executableTarget(
             name: "Cli",
             dependencies: [
-                "Queue", "Planner", "Worker", "Pytest",
+                "Queue", "Planner", "Worker", "Pytest", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -83,5 +88,6 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Queue", "Pytest", "Planner", "TestSupport"]),
         .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport"]),
     ]
 )

@@ -48,3 +48,16 @@ public struct GroupingDuplicate: Sendable, Hashable, Codable {
         self.alsoIn = alsoIn
     }
 }
+
+extension Grouping {
+    /// One group per test file, in first-collected order: the unit static shards move.
+    public static func byFile(_ tests: [CollectedTest]) -> [TestGroup] {
+        var order: [String] = []
+        var byFile: [String: [CollectedTest]] = [:]
+        for test in tests {
+            if byFile[test.file] == nil { order.append(test.file) }
+            byFile[test.file, default: []].append(test)
+        }
+        return order.map { TestGroup(name: $0, tests: byFile[$0] ?? []) }
+    }
+}

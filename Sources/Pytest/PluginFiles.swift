@@ -21,7 +21,9 @@ public enum PluginFiles {
         // Write beside, then rename: a concurrent reader sees the old file or the new, never half.
         let temporary = folder.appending(path: ".\(moduleName).\(getpid()).tmp")
         try source.write(to: temporary, atomically: false, encoding: .utf8)
-        _ = try FileManager.default.replaceItemAt(file, withItemAt: temporary)
+        guard rename(temporary.path, file.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+        }
         return folder
     }
 

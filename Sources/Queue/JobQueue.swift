@@ -13,6 +13,19 @@ public protocol JobQueue: Sendable {
     /// Records a new run and returns it.
     func createRun(_ run: NewRun) async throws -> Run
 
+    /// Deletes a run and everything recorded for it (a plan that failed half-way).
+    func deleteRun(_ id: RunID) async throws
+
+    /// The run with this id; throws ``QueueError/unknownRun(_:)`` when there is none.
+    func run(_ id: RunID) async throws -> Run
+
+    /// How many results of a run's tests count as failures (failed, error, crashed, timeout).
+    func failureCount(run: RunID) async throws -> Int
+
+    /// Records `not_run` for every test of the run's cancelled jobs that has no result yet.
+    @discardableResult
+    func markNotRun(run: RunID) async throws -> Int
+
     /// Marks a run planned, running (first start kept), complete, interrupted or cancelled.
     func setStatus(_ status: RunStatus, of run: RunID) async throws
 

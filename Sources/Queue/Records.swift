@@ -41,14 +41,28 @@ public struct NewRun: Sendable, Equatable {
     public var pytestArgs: [String]
     /// Free-form JSON object text: planner mode, shard, worker count.
     public var settings: String
+    /// What pytest could not collect while planning.
+    public var collectionErrors: [CollectionProblem]
 
     public init(name: String? = nil, directory: String = "", paths: [String] = [],
-                pytestArgs: [String] = [], settings: String = "{}") {
+                pytestArgs: [String] = [], settings: String = "{}", collectionErrors: [CollectionProblem] = []) {
         self.name = name
         self.directory = directory
         self.paths = paths
         self.pytestArgs = pytestArgs
         self.settings = settings
+        self.collectionErrors = collectionErrors
+    }
+}
+
+/// A file or node pytest failed to collect.
+public struct CollectionProblem: Sendable, Equatable, Codable {
+    public var location: String
+    public var message: String
+
+    public init(location: String, message: String) {
+        self.location = location
+        self.message = message
     }
 }
 

@@ -11,10 +11,57 @@ extension SQLiteQueue {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [run.name, now, run.directory, JSONText.encode(run.paths),
                                  JSONText.encode(run.pytestArgs), run.settings])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            for problem in run.collectionErrors {
+                try db.execute(sql: "INSERT INTO collection_errors (run_id, location, message) VALUES (?, ?, ?)",
+                               arguments: [id, problem.location, problem.message])
+            }
+            return id
         }
         return Run(id: id, name: run.name, createdAt: now, startedAt: nil, finishedAt: nil, status: .planned,
                    directory: run.directory, paths: run.paths, pytestArgs: run.pytestArgs, settings: run.settings)
+    }
+
+    public func run(_ id: RunID) async throws -> Run {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]) else {
+                throw QueueError.unknownRun(id)
+            }
+            return Self.run(from: row)
+        }
+    }
+
+    public static func run(from row: Row) -> Run {
+        Run(id: row["id"], name: row["name"], createdAt: row["created_at"], startedAt: row["started_at"],
+            finishedAt: row["finished_at"], status: RunStatus(rawValue: row["status"]) ?? .planned,
+            directory: row["directory"], paths: JSONText.decodeStrings(row["paths"]),
+            pytestArgs: JSONText.decodeStrings(row["pytest_args"]), settings: row["settings"])
+    }
+
+    public func deleteRun(_ id: RunID) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id]) }
+    }
+
+    public func failureCount(run: RunID) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM results WHERE run_id = ? AND outcome IN ('failed', 'error', 'crashed', 'timeout')
+                """, arguments: [run]) ?? 0
+        }
+    }
+
+    @discardableResult
+    public func markNotRun(run: RunID) async throws -> Int {
+        let now = self.now
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO results (run_id, test_id, attempt, outcome, job_id, finished_at, message)
+                SELECT j.run_id, jt.test_id, jt.attempt, 'not_run', j.id, ?, 'not run: the run was stopped before this test'
+                FROM jobs j JOIN job_tests jt ON jt.job_id = j.id
+                WHERE j.run_id = ? AND j.state = 'cancelled'
+                """, arguments: [now, run])
+            return db.changesCount
+        }
     }
 
     public func setStatus(_ status: RunStatus, of run: RunID) async throws {
@@ -124,7 +171,7 @@ extension SQLiteQueue {
         try await read { db in try Self.counts(run: run, db: db) }
     }
 
-    static func counts(run: RunID, db: Database) throws -> JobCounts {
+    public static func counts(run: RunID, db: Database) throws -> JobCounts {
         var counts = JobCounts()
         for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY state",
                                     arguments: [run]) {

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import Planner
+import Pytest
+import Queue
+import Worker
+
+/// `--db PATH` (else `ARUN_DB`, else `.arun/arun.db`).
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The database file (default: $ARUN_DB or .arun/arun.db).")
+    var db: String?
+
+    var path: String { DatabaseLocation.resolve(explicit: db) }
+
+    func open() throws -> SQLiteQueue { try SQLiteQueue(path: path) }
+
+    /// Folder for a run's pytest logs, beside the database.
+    func logDirectory(run: RunID) -> URL {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
+    }
+}
+
+/// `--python PATH` (else `ARUN_PYTHON`, else python3).
+struct PythonOptions: ParsableArguments {
+    @Option(name: .long, help: "The Python that runs pytest (default: $ARUN_PYTHON or python3).")
+    var python: String?
+
+    var interpreter: PythonInterpreter { PythonInterpreter(explicit: python) }
+}
+
+/// How to split the suite into jobs: the planner's flags.
+struct PlanOptions: ParsableArguments {
+    @Argument(help: "Test paths or node ids, as for pytest.")
+    var paths: [String] = []
+
+    @Option(name: .customLong("dist-mark"), parsing: .upToNextOption,
+            help: "One job per mark expression (\"m1 m2\" as one argument works too).")
+    var distMark: [String] = []
+
+    @Option(name: .customLong("dist-file"), help: "One job per test file in this folder.")
+    var distFile: String?
+
+    @Option(name: .customLong("dist-suite"), help: "One job per subfolder of this folder.")
+    var distSuite: String?
+
+    @Option(help: "aomaker strategy file (default: conf/dist_strategy.yaml or conf/aomaker.yaml when present).")
+    var strategy: String?
+
+    @Option(name: .customLong("shard-count"), help: "Split across this many machines (with --shard-index).")
+    var shardCount: Int?
+
+    @Option(name: .customLong("shard-index"), help: "This machine's slice, 0-based.")
+    var shardIndex: Int?
+
+    @Option(help: "Durations file (from `arun durations export`) that static shards are weighed by.")
+    var durations: String?
+
+    @Option(help: "A name for the run.")
+    var name: String?
+
+    /// The mode the flags ask for, or the strategy file found in conf/.
+    func mode(directory: String) throws -> SplitMode {
+        var chosen: [String] = []
+        if !distMark.isEmpty { chosen.append("--dist-mark") }
+        if distFile != nil { chosen.append("--dist-file") }
+        if distSuite != nil { chosen.append("--dist-suite") }
+        if strategy != nil { chosen.append("--strategy") }
+        if chosen.count > 1 { throw PlanError.conflictingModes(chosen) }
+        if !distMark.isEmpty { return .marks(Grouping.splitMarkArguments(distMark)) }
+        if let distFile { return .files(directory: distFile) }
+        if let distSuite { return .suites(directory: distSuite) }
+        if let strategy { return .strategy(file: strategy) }
+        if let found = Strategy.locate(in: URL(fileURLWithPath: directory)) { return .strategy(file: found.path) }
+        return .automatic
+    }
+
+    /// `--shard-count/--shard-index`, else Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX.
+    func shard(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ShardSpec? {
+        switch (shardCount, shardIndex) {
+        case let (count?, index?): return ShardSpec(count: count, index: index)
+        case (nil, nil):
+            guard let total = environment["TEST_TOTAL_SHARDS"], let index = environment["TEST_SHARD_INDEX"] else {
+                return nil
+            }
+            guard let count = Int(total), let slice = Int(index) else {
+                throw UsageError("TEST_TOTAL_SHARDS/TEST_SHARD_INDEX must be whole numbers, got '\(total)' and '\(index)'")
+            }
+            // Bazel asks runners to touch this file to show they shard.
+            if let status = environment["TEST_SHARD_STATUS_FILE"] {
+                _ = FileManager.default.createFile(atPath: status, contents: nil)
+            }
+            return ShardSpec(count: count, index: slice)
+        default:
+            throw UsageError("--shard-count and --shard-index go together: give both")
+        }
+    }
+
+    /// Reads the durations file: a JSON object of node id → seconds (pytest-split's format too).
+    func durationsFromFile() throws -> [String: Double] {
+        guard let durations else { return [:] }
+        guard let data = FileManager.default.contents(atPath: durations) else {
+            throw PlanError.durationsUnreadable(path: durations, reason: "cannot be read")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw PlanError.durationsUnreadable(path: durations, reason: "not a JSON object of node id to seconds")
+        }
+        return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+    }
+}
+
+/// How workers run: the worker flags shared by `run` and `work`.
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "Seconds a job's lease lasts without a heartbeat.")
+    var lease: Double = 60
+
+    @Option(name: .customLong("test-timeout"), help: "Kill a test running longer than this many seconds.")
+    var testTimeout: Double?
+
+    @Flag(name: [.customShort("x"), .customLong("exitfirst")], help: "Stop the whole run at the first failure.")
+    var exitFirst = false
+
+    @Option(help: "Stop the whole run after this many failures.")
+    var maxfail: Int?
+
+    func configuration(python: PythonInterpreter, logDirectory: URL) throws -> WorkerConfiguration {
+        guard lease > 0 else { throw UsageError("--lease must be more than 0 seconds") }
+        if let testTimeout, testTimeout <= 0 { throw UsageError("--test-timeout must be more than 0 seconds") }
+        if let maxfail, maxfail < 1 { throw UsageError("--maxfail must be at least 1") }
+        var configuration = WorkerConfiguration(python: python, logDirectory: logDirectory)
+        configuration.lease = lease
+        configuration.testTimeout = testTimeout
+        configuration.maxFail = exitFirst ? 1 : maxfail
+        return configuration
+    }
+
+    /// The arguments that carry these options to `arun work` children.
+    var forwarded: [String] {
+        var arguments = ["--lease", String(lease)]
+        if let testTimeout { arguments += ["--test-timeout", String(testTimeout)] }
+        if exitFirst { arguments.append("-x") } else if let maxfail { arguments += ["--maxfail", String(maxfail)] }
+        return arguments
+    }
+}
+
+/// `-n N|auto`.
+struct WorkerCount: ExpressibleByArgument {
+    var value: Int?
+
+    init?(argument: String) {
+        if argument == "auto" {
+            value = nil
+        } else if let number = Int(argument), number >= 1 {
+            value = number
+        } else {
+            return nil
+        }
+    }
+
+    static var cpuCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Planner
+import Queue
+
+/// What `enqueue` and `run` share: build the request, plan, write, describe.
+struct Planning {
+    var request: PlanRequest
+    var name: String?
+
+    init(plan: PlanOptions, python: PythonOptions, pytestArgs: [String], workers: Int) throws {
+        let directory = FileManager.default.currentDirectoryPath
+        request = PlanRequest(
+            paths: plan.paths, pytestArgs: pytestArgs, mode: try plan.mode(directory: directory), workers: workers,
+            shard: try plan.shard(), durationsFile: try plan.durationsFromFile(), directory: directory,
+            python: python.interpreter)
+        name = plan.name
+    }
+
+    /// Plans and, given a queue, writes the run. History from the queue sizes the jobs.
+    func make(queue: SQLiteQueue?) async throws -> (Plan, Run?) {
+        var request = self.request
+        if let queue { request.history = try queue.recentDurations() }
+        let plan = try await Planner().plan(request)
+        for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(warning)\n".utf8)) }
+        guard let queue else { return (plan, nil) }
+        let run = try await Planner().enqueue(plan, request: request, name: name, into: queue)
+        return (plan, run)
+    }
+
+    static func printSummary(_ plan: Plan, run: Run?, workers: Int) {
+        let target = run.map { "run \($0.id)" } ?? "dry run (nothing written)"
+        print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")
+        let shown = plan.groups.prefix(20)
+        for group in shown { print("  \(group.name): \(group.tests) tests") }
+        if plan.groups.count > shown.count { print("  … \(plan.groups.count - shown.count) more jobs") }
+        if plan.unmatched > 0 { print("\(plan.unmatched) tests matched no group and will not run") }
+        if plan.duplicates > 0 { print("\(plan.duplicates) tests were chosen by two groups and run once, in the first") }
+        for problem in plan.collectionErrors { print("collection error: \(problem.location): \(problem.message)") }
+        let seconds = plan.workerSeconds.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+        print("estimated seconds per worker: \(seconds)")
+    }
+}

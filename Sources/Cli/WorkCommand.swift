@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Queue
+import Worker
+
+/// `arun work`: claim and run jobs of a run until it is drained.
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work",
+        abstract: "Claim and run jobs of a run until none is left.",
+        discussion: "Exits 0 when the run is drained, 2 when interrupted, 3 on internal errors, 4 on usage errors.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var python: PythonOptions
+    @OptionGroup var options: WorkerOptions
+
+    @Option(help: "The run to work on (default: the latest).")
+    var run: Int64?
+
+    @Option(name: .customShort("n"), help: "Worker tasks in this process.")
+    var workers: WorkerCount?
+
+    func run() async throws {
+        let queue = try database.open()
+        let target = try await resolveRun(queue)
+        let control = WorkerControl()
+        let trap = SignalTrap { control.stop(.interrupted) }
+        let configuration = try options.configuration(python: python.interpreter,
+                                                      logDirectory: database.logDirectory(run: target.id))
+        try await queue.setStatus(.running, of: target.id)
+        try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
+                                 configuration: configuration, control: control)
+        if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
+    }
+
+    func resolveRun(_ queue: SQLiteQueue) async throws -> Run {
+        if let run { return try await queue.run(run) }
+        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
+        return latest
+    }
+}

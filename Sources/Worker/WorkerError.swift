@@ -1,0 +1,23 @@
+import Foundation
+
+/// Failures that stop a worker, with what to do about them.
+public enum WorkerError: Error, Sendable, CustomStringConvertible {
+    /// pytest exited before it could take jobs: bad arguments, a broken conftest, a missing plugin.
+    case pytestDidNotStart(status: String, output: String, log: String)
+
+    public var description: String {
+        switch self {
+        case let .pytestDidNotStart(status, output, log):
+            let last = output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            return "pytest could not start (\(status)): \(last.map(String.init) ?? "no output"); "
+                + "fix the pytest arguments or conftest, full output in \(log)"
+        }
+    }
+
+    /// pytest's own usage error (4) stays 4; anything else is internal (3).
+    public var exitCode: Int32 {
+        switch self {
+        case let .pytestDidNotStart(status, _, _): status == "exit code 4" ? 4 : 3
+        }
+    }
+}
