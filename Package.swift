@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Queue", "Pytest", "Planner", "TestSupport"]),
-        .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport"]),
+        .testTarget(name: "CliTests", dependencies: ["Queue", "Reports", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport"]),
     ]
 )

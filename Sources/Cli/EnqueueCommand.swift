@@ -30,7 +30,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         let queue = dryRun ? nil : try database.open()
         let (made, run) = try await planning.make(queue: queue)
         if json {
-            print(made.summaryJSON(run: run?.id))
+            Console.print(made.summaryJSON(run: run?.id))
         } else {
             Planning.printSummary(made, run: run, workers: planning.request.workers)
         }

@@ -29,14 +29,14 @@ struct Planning {
 
     static func printSummary(_ plan: Plan, run: Run?, workers: Int) {
         let target = run.map { "run \($0.id)" } ?? "dry run (nothing written)"
-        print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")
+        Console.print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")
         let shown = plan.groups.prefix(20)
-        for group in shown { print("  \(group.name): \(group.tests) tests") }
-        if plan.groups.count > shown.count { print("  … \(plan.groups.count - shown.count) more jobs") }
-        if plan.unmatched > 0 { print("\(plan.unmatched) tests matched no group and will not run") }
-        if plan.duplicates > 0 { print("\(plan.duplicates) tests were chosen by two groups and run once, in the first") }
-        for problem in plan.collectionErrors { print("collection error: \(problem.location): \(problem.message)") }
+        for group in shown { Console.print("  \(group.name): \(group.tests) tests") }
+        if plan.groups.count > shown.count { Console.print("  … \(plan.groups.count - shown.count) more jobs") }
+        if plan.unmatched > 0 { Console.print("\(plan.unmatched) tests matched no group and will not run") }
+        if plan.duplicates > 0 { Console.print("\(plan.duplicates) tests were chosen by two groups and run once, in the first") }
+        for problem in plan.collectionErrors { Console.print("collection error: \(problem.location): \(problem.message)") }
         let seconds = plan.workerSeconds.map { String(format: "%.1f", $0) }.joined(separator: ", ")
-        print("estimated seconds per worker: \(seconds)")
+        Console.print("estimated seconds per worker: \(seconds)")
     }
 }

@@ -29,17 +29,16 @@ final class ProgressPrinter: @unchecked Sendable {
                 guard let progress = try? RunProgress.load(run: run, from: queue) else { continue }
                 let failures = (try? FailureLine.load(run: run, since: lastFailure, from: queue)) ?? []
                 if let last = failures.last { lastFailure = last.finishedAt }
-                if live, !failures.isEmpty { print("\r\u{1B}[2K", terminator: "") }
+                if live, !failures.isEmpty { Console.print("\r\u{1B}[2K", terminator: "") }
                 for failure in failures {
-                    print("\(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
+                    Console.print("\(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
                           + (failure.message.map { " - \($0.prefix(160))" } ?? ""))
                 }
                 if live {
-                    print("\r\u{1B}[2K" + line(progress), terminator: "")
-                    fflush(nil)
+                    Console.print("\r\u{1B}[2K" + line(progress), terminator: "")
                 } else if Date().timeIntervalSince(lastPlain) >= 5 {
                     lastPlain = Date()
-                    print(line(progress))
+                    Console.print(line(progress))
                 }
             }
         }
@@ -47,7 +46,7 @@ final class ProgressPrinter: @unchecked Sendable {
 
     func stop() {
         task?.cancel()
-        if live { print("\r\u{1B}[2K", terminator: "") }
+        if live { Console.print("\r\u{1B}[2K", terminator: "") }
     }
 
     private func line(_ progress: RunProgress) -> String {

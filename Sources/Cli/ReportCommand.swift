@@ -22,11 +22,11 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let summary = try RunSummary.load(run: id, from: queue)
         for failure in try FailureLine.load(run: id, since: 0, from: queue, limit: 1000) {
-            print("\(failure.outcome.rawValue.uppercased()) \(failure.nodeid)" + (failure.message.map { " - \($0)" } ?? ""))
+            Console.print("\(failure.outcome.rawValue.uppercased()) \(failure.nodeid)" + (failure.message.map { " - \($0)" } ?? ""))
         }
         for problem in try queue.collectionErrors(run: id) {
-            print("COLLECTION ERROR \(problem.location) - \(problem.message)")
+            Console.print("COLLECTION ERROR \(problem.location) - \(problem.message)")
         }
-        print("run \(id) (\(summary.run.status.rawValue)): \(summary.line)")
+        Console.print("run \(id) (\(summary.run.status.rawValue)): \(summary.line)")
     }
 }

@@ -91,8 +91,8 @@ struct RunCommand: AsyncParsableCommand {
         if let failure { throw failure }
         let summary = try RunSummary.load(run: target.id, from: queue)
         printFailures(queue: queue, run: target.id)
-        print("run \(target.id): \(summary.line)")
-        if interrupted { print("interrupted: finish it with `arun run --resume \(target.id)`") }
+        Console.print("run \(target.id): \(summary.line)")
+        if interrupted { Console.print("interrupted: finish it with `arun run --resume \(target.id)`") }
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
         let code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail)
         if code != 0 { throw ExitCode(code) }
@@ -132,8 +132,13 @@ struct RunCommand: AsyncParsableCommand {
         var failed: [Int32] = []
         for child in children {
             while child.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
-            let status = child.terminationStatus
-            if status != 0 && status != 2 { failed.append(status) }
+            if child.terminationReason == .uncaughtSignal {
+                // Its leases expire and the other workers take its jobs over.
+                FileHandle.standardError.write(Data(
+                    "arun: warning: worker process \(child.processIdentifier) was killed by signal \(child.terminationStatus); its jobs go to the others\n".utf8))
+            } else if child.terminationStatus != 0 && child.terminationStatus != 2 {
+                failed.append(child.terminationStatus)
+            }
         }
         if let worst = failed.first { throw ExitCode(worst == 4 ? 4 : 3) }
     }
@@ -141,9 +146,9 @@ struct RunCommand: AsyncParsableCommand {
     func printFailures(queue: SQLiteQueue, run: RunID) {
         let failures = (try? FailureLine.load(run: run, since: 0, from: queue, limit: 30)) ?? []
         guard !failures.isEmpty else { return }
-        print("failures:")
+        Console.print("failures:")
         for failure in failures {
-            print("  \(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
+            Console.print("  \(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
                   + (failure.message.map { " - \($0.prefix(200))" } ?? ""))
         }
     }

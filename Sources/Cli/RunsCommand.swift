@@ -18,9 +18,9 @@ struct RunsCommand: AsyncParsableCommand {
             let summary = try RunSummary.load(run: id, from: queue)
             let started = Date(timeIntervalSince1970: summary.run.startedAt ?? summary.run.createdAt)
             if json {
-                print(#"{"run":\#(id),"status":"\#(summary.run.status.rawValue)","created":\#(summary.run.createdAt),"tests":\#(summary.tests),"failures":\#(summary.failures)}"#)
+                Console.print(#"{"run":\#(id),"status":"\#(summary.run.status.rawValue)","created":\#(summary.run.createdAt),"tests":\#(summary.tests),"failures":\#(summary.failures)}"#)
             } else {
-                print("\(id)\t\(summary.run.status.rawValue)\t\(started.formatted(.iso8601))\t\(summary.line)")
+                Console.print("\(id)\t\(summary.run.status.rawValue)\t\(started.formatted(.iso8601))\t\(summary.line)")
             }
         }
     }

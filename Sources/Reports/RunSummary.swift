@@ -25,10 +25,10 @@ public struct RunSummary: Sendable, Equatable {
         Outcome.allCases.filter(\.isFailure).reduce(0) { $0 + self[$1] } + teardownErrors
     }
 
-    /// pytest's exit code for this run: 2 interrupted or collection errors, 1 failures,
-    /// 5 nothing ran, 0 otherwise.
+    /// pytest's exit code for this run: 2 interrupted, unfinished or collection errors,
+    /// 1 failures, 5 nothing ran, 0 otherwise.
     public func exitCode(interrupted: Bool, collectionErrorsFail: Bool = true) -> Int32 {
-        if interrupted { return 2 }
+        if interrupted || pending > 0 { return 2 }
         if collectionErrors > 0 && collectionErrorsFail { return 2 }
         if failures > 0 || failedSubtests > 0 { return 1 }
         if tests == 0 { return 5 }
