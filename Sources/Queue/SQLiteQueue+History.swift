@@ -39,3 +39,34 @@ extension SQLiteQueue {
         try readSync { db in try RunID.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id DESC") }
     }
 }
+
+extension SQLiteQueue {
+    /// Queues every test of the run whose latest attempt failed (failed, error, crashed,
+    /// timeout) again as its next attempt, one job per file. Returns how many tests.
+    @discardableResult
+    public func retryFailures(run: RunID) async throws -> Int {
+        let failing = try readSync { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.nodeid, t.file, r.attempt, r.duration FROM results r
+                JOIN tests t ON t.id = r.test_id
+                JOIN (SELECT test_id, MAX(attempt) AS attempt FROM results WHERE run_id = ? GROUP BY test_id) f
+                  ON f.test_id = r.test_id AND f.attempt = r.attempt
+                WHERE r.run_id = ? AND r.outcome IN ('failed', 'error', 'crashed', 'timeout')
+                ORDER BY t.file, t.id
+                """, arguments: [run, run])
+        }
+        var jobs: [NewJob] = []
+        for row in failing {
+            let file: String = row[1]
+            let test = NewTest(nodeid: row[0], file: file, attempt: (row[2] as Int) + 1)
+            if jobs.last?.name == "retry: \(file)" {
+                jobs[jobs.count - 1].tests.append(test)
+                jobs[jobs.count - 1].estimatedSeconds += row[3]
+            } else {
+                jobs.append(NewJob(name: "retry: \(file)", estimatedSeconds: row[3], tests: [test]))
+            }
+        }
+        try await enqueue(jobs, into: run)
+        return failing.count
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Queue
+import Reports
+import Worker
+
+/// Runs the workers of a planned run to the end, settles its status, prints the
+/// summary and returns pytest's exit code. Shared by `run`, `run --resume` and `rerun`.
+struct RunExecution {
+    var database: DatabaseOptions
+    var python: PythonOptions
+    var options: WorkerOptions
+    var multiProcess: Bool
+    /// Rounds of automatic retries of failing tests.
+    var retries: Int = 0
+
+    func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int) async throws -> Int32 {
+        let control = WorkerControl(grace: 3)
+        let trap = SignalTrap { control.stop(.interrupted) }
+        let configuration = try options.configuration(python: python.interpreter,
+                                                      logDirectory: database.logDirectory(run: target.id))
+        try await queue.setStatus(.running, of: target.id)
+        var round = 0
+        var failure: (any Error)?
+        while true {
+            let open = try await queue.counts(run: target.id).open
+            let workers = max(1, min(requested, open))
+            let progress = ProgressPrinter(queue: queue, run: target.id, workers: workers)
+            progress.start()
+            do {
+                if multiProcess {
+                    try await runProcesses(count: workers, run: target.id, control: control)
+                } else {
+                    try await WorkerPool.run(count: workers, queue: queue, run: target,
+                                             configuration: configuration, control: control)
+                }
+            } catch {
+                failure = error
+            }
+            progress.stop()
+            guard failure == nil, !control.isStopping, round < retries else { break }
+            round += 1
+            let retried = try await queue.retryFailures(run: target.id)
+            if retried == 0 { break }
+            Console.print("retry \(round) of \(retries): \(retried) failing tests run again")
+        }
+        let interrupted = trap.interrupted || control.stopReason == .interrupted
+        let current = try await queue.run(target.id)
+        if current.status == .cancelled || control.stopReason == .failFast {
+            try await queue.markNotRun(run: target.id)
+        } else if interrupted || failure != nil {
+            try await queue.setStatus(.interrupted, of: target.id)
+        } else if try await queue.counts(run: target.id).open == 0 {
+            try await queue.setStatus(.complete, of: target.id)
+        }
+        if let failure { throw failure }
+        let summary = try RunSummary.load(run: target.id, from: queue)
+        printFailures(queue: queue, run: target.id)
+        Console.print("run \(target.id): \(summary.line)")
+        if interrupted || summary.pending > 0 {
+            Console.print("unfinished: finish it with `arun run --resume \(target.id)`")
+        }
+        let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
+        return summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail)
+    }
+
+    /// `--mp`: N `arun work` processes on the same database.
+    func runProcesses(count: Int, run: RunID, control: WorkerControl) async throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        var arguments = ["work", "--db", database.path, "--run", String(run)] + options.forwarded
+        if let python = python.python { arguments += ["--python", python] }
+        let children = try (0..<count).map { _ in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            try process.run()
+            return process
+        }
+        // Forward a stop to the children (a terminal's Ctrl-C reaches them anyway).
+        let forwarder = Task {
+            while !Task.isCancelled {
+                if control.isStopping {
+                    for child in children where child.isRunning { kill(child.processIdentifier, SIGTERM) }
+                    return
+                }
+                try? await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
+        defer { forwarder.cancel() }
+        var failed: [Int32] = []
+        for child in children {
+            while child.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+            if child.terminationReason == .uncaughtSignal {
+                // Its leases expire and the other workers take its jobs over.
+                FileHandle.standardError.write(Data(
+                    "arun: warning: worker process \(child.processIdentifier) was killed by signal \(child.terminationStatus); its jobs go to the others\n".utf8))
+            } else if child.terminationStatus != 0 && child.terminationStatus != 2 {
+                failed.append(child.terminationStatus)
+            }
+        }
+        if let worst = failed.first { throw ExitCode(worst == 4 ? 4 : 3) }
+    }
+
+    func printFailures(queue: SQLiteQueue, run: RunID) {
+        let failures = (try? FailureLine.load(run: run, since: 0, from: queue, limit: 30)) ?? []
+        guard !failures.isEmpty else { return }
+        Console.print("failures:")
+        for failure in failures {
+            Console.print("  \(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
+                          + (failure.message.map { " - \($0.prefix(200))" } ?? ""))
+        }
+    }
+}
