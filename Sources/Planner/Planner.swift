@@ -7,7 +7,21 @@ import Queue
 public struct Planner: Sendable {
     public init() {}
 
+    /// Collects the suite and plans it.
     public func plan(_ request: PlanRequest) async throws -> Plan {
+        let (collection, context) = try await collect(request)
+        return try plan(request, collection: collection, context: context)
+    }
+
+    /// What collection decided that planning needs: the paths pytest was given and the strategy groups.
+    public struct Context: Sendable {
+        public var collectPaths: [String]
+        var expressions: [String]
+        var strategyGroups: [MarkGroup]
+    }
+
+    /// Validates the request and runs pytest's collection for it.
+    public func collect(_ request: PlanRequest) async throws -> (Collection, Context) {
         guard request.workers >= 1 else { throw PlannerError.invalidWorkerCount(request.workers) }
         if let shard = request.shard {
             guard shard.count >= 1 else { throw PlannerError.invalidShardCount(shard.count) }
@@ -47,6 +61,12 @@ public struct Planner: Sendable {
                                           paths: collectPaths, pytestArgs: request.pytestArgs)
         _ = try await request.python.checkPytest()
         let collection = try await Collector(invocation: invocation).collect(expressions: expressions)
+        return (collection, Context(collectPaths: collectPaths, expressions: expressions, strategyGroups: strategyGroups))
+    }
+
+    /// Plans an already collected suite: grouping, static sharding, job sizing.
+    public func plan(_ request: PlanRequest, collection: Collection, context: Context) throws -> Plan {
+        let (collectPaths, expressions, strategyGroups) = (context.collectPaths, context.expressions, context.strategyGroups)
         let problems = collection.errors.map { CollectionProblem(location: $0.location, message: $0.message) }
         if collection.tests.isEmpty && problems.isEmpty {
             switch request.mode {
