@@ -71,6 +71,7 @@ public struct Collector: Sendable {
     /// The most telling line of pytest's output: its last `ERROR:` line, else the last non-blank one.
     static func lastLine(of text: String) -> String {
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return lines.last { $0.hasPrefix("ERROR") || $0.hasPrefix("E ") } ?? lines.last ?? "no output"
+        return lines.last { $0.lowercased().contains("error:") && !$0.contains("usage:") }
+            ?? lines.last { $0.hasPrefix("ERROR") || $0.hasPrefix("E ") } ?? lines.last ?? "no output"
     }
 }
