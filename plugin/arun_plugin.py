@@ -264,6 +264,13 @@ def pytest_addoption(parser) -> None:
         help="JSON array of -m style mark expressions to evaluate per item",
     )
     group.addoption(
+        "--arun-files",
+        dest="arun_files",
+        action="store_true",
+        default=False,
+        help="with --arun-collect: list the test files pytest would collect, importing none of them",
+    )
+    group.addoption(
         "--arun-serve",
         dest="arun_serve",
         action="store_true",
@@ -322,6 +329,11 @@ class _CollectMode:
         self.errors = 0
         self.collected_ok = False
         self.rel_cache: dict = {}
+        # --arun-files: pytest decides which files are test files (python_files,
+        # testpaths, norecursedirs, collect_ignore) but no test module is imported;
+        # the workers collect each file once, when they run it.
+        self.files_only = bool(config.getoption("arun_files"))
+        self.files: dict = {}
         # Compile the expressions before collection starts, so a typo costs
         # no import of the suite.
         texts = []
@@ -361,6 +373,13 @@ class _CollectMode:
     def _emit(self, obj: dict) -> None:
         self.out.write(_dumps(obj))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(self, module_path, parent):
+        if not self.files_only:
+            return None
+        self.files[module_path] = None
+        return _FileOnly.from_parent(parent, path=module_path)
+
     def pytest_collectreport(self, report) -> None:
         if report.failed:
             self.errors += 1
@@ -386,6 +405,15 @@ class _CollectMode:
 
     def _write_items(self, session) -> None:
         rootpath = self.config.rootpath
+        if self.files_only:
+            lines = [
+                _dumps({"ev": "file", "path": str(path),
+                        "file": os.path.relpath(path, rootpath).replace(os.sep, "/")})
+                for path in self.files
+            ]
+            self.out.write(b"".join(lines))
+            self.count = len(lines)
+            return
         exprs = self.exprs
         matcher_for = self.matcher_for
         rel_cache = self.rel_cache
@@ -429,6 +457,13 @@ class _CollectMode:
 
     def pytest_unconfigure(self) -> None:
         self.out.close()
+
+
+class _FileOnly(pytest.File):
+    """A test file seen but not imported (``--arun-files``)."""
+
+    def collect(self):
+        return []
 
 
 # --------------------------------------------------------------------------
@@ -629,6 +664,8 @@ class _ServeMode:
     def _run_job(self, session, message: dict) -> tuple[int, int]:
         job = message["job"]
         errors: list = []
+        if isinstance(message.get("files"), list):
+            return self._run_files_job(session, job, message["files"], errors)
         nodeids = self._read_nodeids(message, errors)
 
         # Collect whole files and keep the wanted ids (pytest_collection_
@@ -659,7 +696,41 @@ class _ServeMode:
                 "errors": errors,
             }
         )
+        return self._run_items(session, job, items)
 
+    def _run_files_job(self, session, job, files: list, errors: list) -> tuple[int, int]:
+        """A job of whole files: everything they hold runs, and job_start lists it
+        (node id, file, marks) so the parent learns the tests as it runs them."""
+        root = str(self.config.rootpath)
+        paths = []
+        for rel in files:
+            path = os.path.normpath(os.path.join(root, str(rel)))
+            if os.path.exists(path):
+                paths.append(path)
+            else:
+                errors.append({"location": str(rel), "message": "file not found"})
+        items = self._collect(session, paths, None, errors)
+        described = []
+        rel_cache: dict = {}
+        for item in items:
+            rel = rel_cache.get(item.path)
+            if rel is None:
+                rel = os.path.relpath(item.path, root).replace(os.sep, "/")
+                rel_cache[item.path] = rel
+            described.append([item.nodeid, rel, sorted({m.name for m in item.iter_markers()})])
+        self._emit(
+            {
+                "ev": "job_start",
+                "job": job,
+                "collected": len(items),
+                "missing": [],
+                "errors": errors,
+                "items": described,
+            }
+        )
+        return self._run_items(session, job, items)
+
+    def _run_items(self, session, job, items: list) -> tuple[int, int]:
         # Each job counts its own failures, so -x/--maxfail stop this job only.
         session.testsfailed = 0
         _unset_stop_flags(session)
@@ -680,7 +751,7 @@ class _ServeMode:
         self._emit({"ev": "job_done", "job": job, "stopped": stopped})
         return len(items), failed
 
-    def _collect(self, session, args: list, wanted: set, errors: list) -> list:
+    def _collect(self, session, args: list, wanted: set | None, errors: list) -> list:
         if not args:
             return []
         option = self.config.option

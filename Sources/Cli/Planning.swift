@@ -29,11 +29,17 @@ struct Planning {
 
     static func printSummary(_ plan: Plan, run: Run?, workers: Int) {
         let target = run.map { "run \($0.id)" } ?? "dry run (nothing written)"
-        Console.print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")
+        let unit = plan.files == nil ? "tests" : "files"
+        if let files = plan.files {
+            let known = plan.tests > 0 ? " (\(plan.tests) tests known from earlier runs)" : ""
+            Console.print("\(target): \(files) test files\(known) in \(plan.jobs.count) jobs for \(workers) workers")
+        } else {
+            Console.print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")
+        }
         let shown = plan.groups.prefix(20)
-        for group in shown { Console.print("  \(group.name): \(group.tests) tests") }
+        for group in shown { Console.print("  \(group.name): \(group.tests) \(unit)") }
         if plan.groups.count > shown.count { Console.print("  … \(plan.groups.count - shown.count) more jobs") }
-        if plan.unmatched > 0 { Console.print("\(plan.unmatched) tests matched no group and will not run") }
+        if plan.unmatched > 0 { Console.print("\(plan.unmatched) \(unit) matched no group and will not run") }
         if plan.duplicates > 0 { Console.print("\(plan.duplicates) tests were chosen by two groups and run once, in the first") }
         for problem in plan.collectionErrors { Console.print("collection error: \(problem.location): \(problem.message)") }
         let seconds = plan.workerSeconds.map { String(format: "%.1f", $0) }.joined(separator: ", ")

@@ -6,6 +6,8 @@ import SystemPackage
 /// What one pytest collection found.
 public struct Collection: Sendable {
     public var tests: [CollectedTest]
+    /// With ``Collector/discoverFiles()``: the test files, rootdir-relative; their tests are not collected.
+    public var files: [String] = []
     public var errors: [PluginEvent.CollectionError]
     /// pytest's rootdir: node ids and `file`s are relative to it.
     public var rootdir: String
@@ -22,6 +24,17 @@ public struct Collector: Sendable {
 
     /// Collects, evaluating each of `expressions` (pytest `-m` syntax) against every test.
     public func collect(expressions: [String] = []) async throws -> Collection {
+        try await run(expressions: expressions, filesOnly: false)
+    }
+
+    /// Lists the test files pytest would collect (its python_files, testpaths,
+    /// norecursedirs, conftest ignores) without importing any of them: jobs of whole
+    /// files are then collected once, by the worker that runs them.
+    public func discoverFiles() async throws -> Collection {
+        try await run(expressions: [], filesOnly: true)
+    }
+
+    func run(expressions: [String], filesOnly: Bool) async throws -> Collection {
         let folder = FileManager.default.temporaryDirectory.appending(path: "arun-collect-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -30,7 +43,7 @@ public struct Collector: Sendable {
         try JSONEncoder().encode(expressions).write(to: expressionsFile)
         let config = try invocation.configuration(modeArguments: [
             "--arun-collect=\(output.path)", "--arun-exprs=\(expressionsFile.path)", "-q",
-        ])
+        ] + (filesOnly ? ["--arun-files"] : []))
         let result: ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>
         do {
             result = try await Subprocess.run(config, output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
@@ -48,6 +61,8 @@ public struct Collector: Sendable {
                 guard let nodeid = event.nodeid else { continue }
                 collection.tests.append(CollectedTest(nodeid: nodeid, file: event.file, marks: event.marks ?? [],
                                                       matches: event.matches ?? []))
+            case .file:
+                if let file = event.file { collection.files.append(file) }
             case .collectError:
                 collection.errors.append(.init(location: event.location ?? "?", message: event.message ?? ""))
             case .badExpr:

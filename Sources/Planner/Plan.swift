@@ -27,6 +27,9 @@ public struct Plan: Sendable {
     public var rootdir: String
     /// The mode's label and parameters, stored on the run.
     public var settings: [String: String]
+    /// Test files the jobs name, for plans of whole files (their tests are collected by
+    /// the workers; `tests` then counts those known from earlier runs). Nil otherwise.
+    public var files: Int? = nil
 
     /// The JSON summary `arun enqueue --json` prints (run is nil for --dry-run).
     public func summaryJSON(run: RunID?) -> String {
@@ -39,10 +42,11 @@ public struct Plan: Sendable {
             var duplicates: Int
             var collection_errors: Int
             var estimated_worker_seconds: [Double]
+            var files: Int?
         }
         let summary = Summary(run: run, jobs: jobs.count, tests: tests, groups: groups, unmatched: unmatched,
                               duplicates: duplicates, collection_errors: collectionErrors.count,
-                              estimated_worker_seconds: workerSeconds.map { ($0 * 10).rounded() / 10 })
+                              estimated_worker_seconds: workerSeconds.map { ($0 * 10).rounded() / 10 }, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(summary), as: UTF8.self)) ?? "{}"

@@ -18,6 +18,8 @@ public struct Planner: Sendable {
         public var collectPaths: [String]
         var expressions: [String]
         var strategyGroups: [MarkGroup]
+        /// Jobs name whole files: the planner listed them without collecting their tests.
+        var fileLevel: Bool
     }
 
     /// Validates the request and runs pytest's collection for it.
@@ -60,14 +62,24 @@ public struct Planner: Sendable {
         let invocation = PytestInvocation(python: request.python, directory: request.directory,
                                           paths: collectPaths, pytestArgs: request.pytestArgs)
         _ = try await request.python.checkPytest()
-        let collection = try await Collector(invocation: invocation).collect(expressions: expressions)
-        return (collection, Context(collectPaths: collectPaths, expressions: expressions, strategyGroups: strategyGroups))
+        // Splits that need no test's marks plan whole files: pytest lists them without
+        // importing, and each is collected once, by the worker that runs it. Node ids
+        // given as paths need the tests themselves.
+        let fileLevel = expressions.isEmpty && strategyGroups.isEmpty && !request.paths.contains { $0.contains("::") }
+        let collector = Collector(invocation: invocation)
+        let collection = fileLevel ? try await collector.discoverFiles() : try await collector.collect(expressions: expressions)
+        return (collection, Context(collectPaths: collectPaths, expressions: expressions, strategyGroups: strategyGroups,
+                                    fileLevel: fileLevel))
     }
 
     /// Plans an already collected suite: grouping, static sharding, job sizing.
     public func plan(_ request: PlanRequest, collection: Collection, context: Context) throws -> Plan {
         let (collectPaths, expressions, strategyGroups) = (context.collectPaths, context.expressions, context.strategyGroups)
         let problems = collection.errors.map { CollectionProblem(location: $0.location, message: $0.message) }
+        if context.fileLevel {
+            return try FilePlanner(request: request, collection: collection, problems: problems,
+                                   collectPaths: collectPaths).plan()
+        }
         if collection.tests.isEmpty && problems.isEmpty {
             switch request.mode {
             case let .files(directory): throw PlanError.emptyDirectory(flag: "--dist-file", path: directory)

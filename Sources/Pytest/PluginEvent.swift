@@ -4,7 +4,7 @@ import Foundation
 /// Fields a given event does not carry are nil.
 public struct PluginEvent: Sendable, Decodable {
     public enum Kind: String, Sendable, Decodable {
-        case item, collectError = "collect_error", badExpr = "bad_expr", done
+        case item, file, collectError = "collect_error", badExpr = "bad_expr", done
         case ready, jobStart = "job_start", start, result, jobDone = "job_done", protocolError = "protocol_error"
         case unknown
 
@@ -44,11 +44,27 @@ public struct PluginEvent: Sendable, Decodable {
     public var collected: Int?
     public var missing: [String]?
     public var stopped: String?
+    /// `job_start` of a files job: what its files held.
+    public var items: [DescribedItem]?
 
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
         case teardownError = "teardown_error", callOutcome = "call_outcome", subtests
-        case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped
+        case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items
+    }
+
+    /// A test a files job collected: `[nodeid, file, [marks]]` on the wire.
+    public struct DescribedItem: Sendable, Decodable, Equatable {
+        public var nodeid: String
+        public var file: String
+        public var marks: [String]
+
+        public init(from decoder: any Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            nodeid = try container.decode(String.self)
+            file = try container.decode(String.self)
+            marks = try container.decode([String].self)
+        }
     }
 
     /// Subtest counts of one test (pytest 9's `subtests` fixture).

@@ -41,6 +41,17 @@ public protocol JobQueue: Sendable {
     /// in job order. A job taken over from a dead worker skips what it recorded.
     func pendingTests(of claim: Claim) async throws -> [JobTest]
 
+    /// How many tests the claimed job holds, run or not. A job of whole files holds
+    /// none until its worker has collected them.
+    func testCount(of claim: Claim) async throws -> Int
+
+    /// Adds tests a worker collected to its job (a job of whole files learns its tests as
+    /// it runs). Returns them as job tests, or nil when the claim no longer holds.
+    func register(_ tests: [NewTest], for claim: Claim) async throws -> [JobTest]?
+
+    /// Stores collection errors met while running a run's jobs; the same location is kept once.
+    func addCollectionErrors(_ problems: [CollectionProblem], run: RunID) async throws
+
     /// Extends the lease. False when the claim no longer holds.
     func heartbeat(_ claim: Claim, lease: Double) async throws -> Bool
 

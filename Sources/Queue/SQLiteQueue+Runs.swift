@@ -108,6 +108,12 @@ extension SQLiteQueue {
             INSERT INTO jobs (run_id, name, max_attempts, estimated_seconds, payload) VALUES (?, ?, ?, ?, ?)
             """).execute(arguments: [run, job.name, job.maxAttempts, job.estimatedSeconds, job.payload])
         let jobID = db.lastInsertedRowID
+        _ = try link(job.tests, job: jobID, run: run, from: 0, db: db)
+        return jobID
+    }
+
+    /// Upserts tests into the run and appends them to a job from `position` on.
+    static func link(_ tests: [NewTest], job jobID: JobID, run: RunID, from position: Int, db: Database) throws -> [JobTest] {
         let upsertTest = try db.cachedStatement(sql: """
             INSERT INTO tests (run_id, nodeid, file, marks) VALUES (?, ?, ?, ?)
             ON CONFLICT (run_id, nodeid) DO UPDATE SET file = excluded.file
@@ -116,13 +122,16 @@ extension SQLiteQueue {
         let link = try db.cachedStatement(sql: """
             INSERT INTO job_tests (job_id, position, test_id, attempt) VALUES (?, ?, ?, ?)
             """)
-        for (position, test) in job.tests.enumerated() {
+        var linked: [JobTest] = []
+        linked.reserveCapacity(tests.count)
+        for (offset, test) in tests.enumerated() {
             guard let testID = try TestID.fetchOne(
                 upsertTest, arguments: [run, test.nodeid, test.file, JSONText.encode(test.marks)])
             else { throw QueueError.database("test insert returned no id") }
-            try link.execute(arguments: [jobID, position, testID, test.attempt])
+            try link.execute(arguments: [jobID, position + offset, testID, test.attempt])
+            linked.append(JobTest(testID: testID, nodeid: test.nodeid, file: test.file, attempt: test.attempt))
         }
-        return jobID
+        return linked
     }
 
     public func pendingTests(of claim: Claim) async throws -> [JobTest] {
@@ -135,6 +144,37 @@ extension SQLiteQueue {
                 ORDER BY jt.position
                 """), arguments: [claim.jobID])
             .map { JobTest(testID: $0[0], nodeid: $0[1], file: $0[2], attempt: $0[3]) }
+        }
+    }
+
+    @discardableResult
+    public func testCount(of claim: Claim) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job_tests WHERE job_id = ?", arguments: [claim.jobID]) ?? 0
+        }
+    }
+
+    public func register(_ tests: [NewTest], for claim: Claim) async throws -> [JobTest]? {
+        try await write { db in
+            let held = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE \(Self.heldByClaim)"),
+                arguments: Self.claimArguments(claim)) ?? false
+            guard held else { return nil }
+            let start = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM job_tests WHERE job_id = ?",
+                                         arguments: [claim.jobID]) ?? 0
+            return try Self.link(tests, job: claim.jobID, run: claim.runID, from: start, db: db)
+        }
+    }
+
+    public func addCollectionErrors(_ problems: [CollectionProblem], run: RunID) async throws {
+        guard !problems.isEmpty else { return }
+        try await write { db in
+            for problem in problems {
+                try db.execute(sql: """
+                    INSERT INTO collection_errors (run_id, location, message)
+                    SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM collection_errors WHERE run_id = ? AND location = ?)
+                    """, arguments: [run, problem.location, problem.message, run, problem.location])
+            }
         }
     }
 

@@ -20,15 +20,25 @@ extension Worker {
     /// when the process's event stream ended.
     func execute(_ claim: Claim, reader: inout EventReader, writer: StandardInputWriter,
                  state: SessionState) async throws -> InFlight? {
-        let tests = try await queue.pendingTests(of: claim)
-        guard !tests.isEmpty else { return nil }
-        let byNodeid = Dictionary(tests.map { ($0.nodeid, $0) }, uniquingKeysWith: { first, _ in first })
-        let testsFile = configuration.logDirectory.appending(path: "\(id).tests.json")
-        try JSONEncoder().encode(tests.map(\.nodeid)).write(to: testsFile)
-        let control = try JSONSerialization.data(withJSONObject: ["job": claim.jobID, "tests_file": testsFile.path])
+        var tests = try await queue.pendingTests(of: claim)
+        // A job of whole files that no worker has collected yet: the plugin collects
+        // them and tells us their tests; otherwise the job's own (remaining) tests run.
+        let files = JobPayload.decode(claim.payload).files
+        var collectsFiles = false
+        if files != nil && tests.isEmpty { collectsFiles = try await queue.testCount(of: claim) == 0 }
+        guard collectsFiles || !tests.isEmpty else { return nil }
+        var byNodeid = Dictionary(tests.map { ($0.nodeid, $0) }, uniquingKeysWith: { first, _ in first })
+        var control: [String: Any] = ["job": claim.jobID]
+        if collectsFiles, let files {
+            control["files"] = files
+        } else {
+            let testsFile = configuration.logDirectory.appending(path: "\(id).tests.json")
+            try JSONEncoder().encode(tests.map(\.nodeid)).write(to: testsFile)
+            control["tests_file"] = testsFile.path
+        }
         state.begin(claim, now: now)
         defer { state.end() }
-        _ = try await writer.write(Array(control) + [0x0A])
+        _ = try await writer.write(Array(try JSONSerialization.data(withJSONObject: control)) + [0x0A])
 
         var recorded = Set<TestID>()
         var batch = ResultBatch(count: configuration.flushCount, interval: configuration.flushInterval, now: now)
@@ -36,6 +46,19 @@ extension Worker {
         while let event = await reader.next() {
             switch event.ev {
             case .jobStart:
+                if case let .list(problems)? = event.errors, !problems.isEmpty {
+                    try await queue.addCollectionErrors(
+                        problems.map { CollectionProblem(location: $0.location, message: $0.message) }, run: run.id)
+                }
+                if collectsFiles, let items = event.items {
+                    let found = items.map { NewTest(nodeid: $0.nodeid, file: $0.file, marks: $0.marks) }
+                    guard let registered = try await queue.register(found, for: claim) else {
+                        if state.markKilled(.lostLease), let group = state.group { kill(-group, SIGKILL) }
+                        continue
+                    }
+                    tests = registered
+                    byNodeid = Dictionary(tests.map { ($0.nodeid, $0) }, uniquingKeysWith: { first, _ in first })
+                }
                 let reason = Self.collectionProblem(event.errors)
                 for nodeid in event.missing ?? [] {
                     guard let test = byNodeid[nodeid], recorded.insert(test.testID).inserted else { continue }
@@ -128,6 +151,12 @@ extension Worker {
                 results = remaining.map {
                     ResultMapping.synthetic($0, .crashed, message: "pytest died before running this test, \(job.claim.attempt) times: \(described)",
                                             startedAt: nil, now: now)
+                }
+                if job.tests.isEmpty, let files = JobPayload.decode(job.claim.payload).files {
+                    // It died collecting the job's files: nothing else would ever say so.
+                    try await queue.addCollectionErrors(files.map {
+                        CollectionProblem(location: $0, message: "pytest died collecting this file, \(job.claim.attempt) times: \(described)")
+                    }, run: job.claim.runID)
                 }
                 rest = []
             }

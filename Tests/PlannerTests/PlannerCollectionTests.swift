@@ -92,16 +92,17 @@ import Testing
             try folder.write("tests/test_\(file).py", text)
         }
         let planner = Planner()
-        // One real collection; every slice is planned from it, as each machine would from its own.
+        // One real file listing; every slice is planned from it, as each machine would from its own.
         let (collection, context) = try await planner.collect(PlanRequest(workers: 2, directory: folder.path))
-        let all = Set(collection.tests.map(\.nodeid))
-        #expect(all.count == 66)
+        let all = Set(collection.files)
+        #expect(all.count == 23)
+        func slice(_ plan: Plan) -> [[String]] { plan.jobs.map { JobPayload.decode($0.payload).files ?? [] } }
         for count in 1...7 {
             var seen: [String] = []
             for index in 0..<count {
                 let request = PlanRequest(workers: 2, shard: ShardSpec(count: count, index: index), directory: folder.path)
-                let first = try planner.plan(request, collection: collection, context: context).jobs.map { $0.tests.map(\.nodeid) }
-                let again = try planner.plan(request, collection: collection, context: context).jobs.map { $0.tests.map(\.nodeid) }
+                let first = slice(try planner.plan(request, collection: collection, context: context))
+                let again = slice(try planner.plan(request, collection: collection, context: context))
                 #expect(first == again, "deterministic: \(count)/\(index)")
                 seen += first.flatMap { $0 }
             }
@@ -110,16 +111,29 @@ import Testing
         }
         // A second machine's own collection gives the same slice.
         let request = PlanRequest(workers: 2, shard: ShardSpec(count: 3, index: 1), directory: folder.path)
-        let here = try planner.plan(request, collection: collection, context: context).jobs.map { $0.tests.map(\.nodeid) }
-        let elsewhere = try await planner.plan(request).jobs.map { $0.tests.map(\.nodeid) }
+        let here = slice(try planner.plan(request, collection: collection, context: context))
+        let elsewhere = slice(try await planner.plan(request))
         #expect(here == elsewhere)
+    }
+
+    @Test func automaticPlansNameFilesWithoutImportingThem() async throws {
+        let folder = try TemporaryFolder("arun-files")
+        try folder.write("pytest.ini", "[pytest]\npython_files = check_*.py\n")
+        try folder.write("tests/check_a.py", "import sys\nsys.exit('imported at planning time')\n")
+        try folder.write("tests/check_b.py", "def test_b():\n    pass\n")
+        try folder.write("tests/test_ignored.py", "def test_no():\n    pass\n")
+        let plan = try await Planner().plan(PlanRequest(workers: 2, directory: folder.path))
+        #expect(plan.files == 2)
+        let files = plan.jobs.flatMap { JobPayload.decode($0.payload).files ?? [] }.sorted()
+        #expect(files == ["tests/check_a.py", "tests/check_b.py"])
+        #expect(plan.jobs.allSatisfy { $0.tests.isEmpty })
     }
 
     @Test func collectionErrorsAreKeptNotDropped() async throws {
         let folder = try TemporaryFolder("arun-colerr")
         try folder.write("tests/test_ok.py", "def test_ok():\n    pass\n")
         try folder.write("tests/test_broken.py", "import nonexistent_module_xyz\n\ndef test_never():\n    pass\n")
-        let plan = try await Planner().plan(PlanRequest(workers: 1, directory: folder.path))
+        let plan = try await Planner().plan(PlanRequest(mode: .marks(["not nothing"]), workers: 1, directory: folder.path))
         #expect(plan.tests == 1)
         #expect(plan.collectionErrors.count == 1)
         #expect(plan.collectionErrors.first?.location.contains("test_broken.py") == true)
