@@ -47,6 +47,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try database.open()
+        let control = WorkerControl(grace: 3)
+        let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount
         if resume {
@@ -63,7 +65,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         let execution = RunExecution(database: database, python: python, options: options,
                                      multiProcess: multiProcess, retries: retries)
-        let code = try await execution.execute(target, queue: queue, workers: workerCount)
+        if trap.interrupted {
+            Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
+            throw ExitCode(2)
+        }
+        let code = try await execution.execute(target, queue: queue, workers: workerCount, control: control, trap: trap)
         if code != 0 { throw ExitCode(code) }
     }
 

@@ -14,9 +14,11 @@ struct RunExecution {
     /// Rounds of automatic retries of failing tests.
     var retries: Int = 0
 
-    func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int) async throws -> Int32 {
-        let control = WorkerControl(grace: 3)
-        let trap = SignalTrap { control.stop(.interrupted) }
+    /// `control` and `trap` may come from the caller, which then catches a Ctrl-C during planning too.
+    func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int,
+                 control given: WorkerControl? = nil, trap givenTrap: SignalTrap? = nil) async throws -> Int32 {
+        let control = given ?? WorkerControl(grace: 3)
+        let trap = givenTrap ?? SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
         try await queue.setStatus(.running, of: target.id)

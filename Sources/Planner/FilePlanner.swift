@@ -59,8 +59,12 @@ struct FilePlanner {
                                                       durations: Self.perFile(request.durationsFile))
                 chosen = try Sharding.shard(groups: weighted, count: shard.count, index: shard.index).flatMap(\.group.tests)
             }
+            // Without history the estimates are guesses: make the full number of jobs per
+            // worker so claiming balances what the estimates cannot (a job costs ~50 ms).
+            let known = chosen.filter { history[$0.file] != nil }.count
+            let minimumJob = known * 2 >= chosen.count ? 1.0 : 0.001
             let balancer = try Balancer(workers: request.workers, startupSeconds: Self.jobOverhead,
-                                        minimumJobSeconds: 1, jobsPerWorker: 8)
+                                        minimumJobSeconds: minimumJob, jobsPerWorker: 8)
             jobs = balancer.plan(chosen, durations: estimates).jobs.map { job in
                 (job.group.name, job.group.tests.map(\.file), job.estimatedSeconds)
             }

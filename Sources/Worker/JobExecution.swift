@@ -38,7 +38,12 @@ extension Worker {
         }
         state.begin(claim, now: now)
         defer { state.end() }
-        _ = try await writer.write(Array(try JSONSerialization.data(withJSONObject: control)) + [0x0A])
+        do {
+            _ = try await writer.write(Array(try JSONSerialization.data(withJSONObject: control)) + [0x0A])
+        } catch {
+            // pytest is gone (stopped or crashed between jobs): let `settle` judge by how it ended.
+            return InFlight(claim: claim, tests: tests, recorded: [], running: nil)
+        }
 
         var recorded = Set<TestID>()
         var batch = ResultBatch(count: configuration.flushCount, interval: configuration.flushInterval, now: now)

@@ -98,12 +98,12 @@ public final class Worker: Sendable {
                 if let inFlight = job { return .ended(inFlight) }
                 if control.isStopping {
                     try await queue.complete(claim)
-                    try await writer.finish()
+                    try? await writer.finish()
                     return .drained
                 }
                 let handover = try await queue.completeAndClaim(claim, followUps: [], lease: configuration.lease)
                 guard let next = handover.next else {
-                    try await writer.finish()
+                    try? await writer.finish()
                     return .drained
                 }
                 claim = next
