@@ -27,6 +27,26 @@ struct Planning {
         return (plan, run)
     }
 
+    /// Validates, creates the run empty, and returns the work that plans and fills it,
+    /// to run while the workers start.
+    func prepareEarly(queue: SQLiteQueue) async throws -> (Run, @Sendable () async throws -> Void) {
+        var request = self.request
+        request.history = try queue.recentDurations()
+        let planner = Planner()
+        let context = try planner.prepare(request)
+        let settings = #"{"mode":"\#(request.mode.label)","workers":"\#(request.workers)","planning":"files"}"#
+        let run = try await queue.createRun(NewRun(
+            name: name, directory: request.directory, paths: context.collectPaths, pytestArgs: request.pytestArgs,
+            settings: settings))
+        let finalRequest = request
+        return (run, {
+            let plan = try await planner.plan(finalRequest)
+            for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(warning)\n".utf8)) }
+            Planning.printSummary(plan, run: run, workers: finalRequest.workers)
+            try await planner.fill(run, with: plan, into: queue)
+        })
+    }
+
     static func printSummary(_ plan: Plan, run: Run?, workers: Int) {
         let target = run.map { "run \($0.id)" } ?? "dry run (nothing written)"
         let unit = plan.files == nil ? "tests" : "files"

@@ -51,17 +51,25 @@ struct RunCommand: AsyncParsableCommand {
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount
+        var planning: (@Sendable () async throws -> Void)?
         if resume {
             target = try await resumable(queue)
         } else {
-            let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs, workers: workerCount)
-            let (made, run) = try await planning.make(queue: queue)
-            guard let run else { throw ExitCode(3) }
-            target = run
-            if workers == nil, planning.request.mode != .automatic {
-                workerCount = max(1, made.jobs.count)  // aomaker's rule: one worker per group
+            let planned = try Planning(plan: plan, python: python, pytestArgs: pytestArgs, workers: workerCount)
+            if planned.request.mode == .automatic {
+                // Create the run now and plan while the workers start their pytest.
+                let (run, fill) = try await planned.prepareEarly(queue: queue)
+                target = run
+                planning = fill
+            } else {
+                let (made, run) = try await planned.make(queue: queue)
+                guard let run else { throw ExitCode(3) }
+                target = run
+                if workers == nil {
+                    workerCount = max(1, made.jobs.count)  // aomaker's rule: one worker per group
+                }
+                Planning.printSummary(made, run: run, workers: workerCount)
             }
-            Planning.printSummary(made, run: run, workers: workerCount)
         }
         let execution = RunExecution(database: database, python: python, options: options,
                                      multiProcess: multiProcess, retries: retries)
@@ -69,7 +77,8 @@ struct RunCommand: AsyncParsableCommand {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        let code = try await execution.execute(target, queue: queue, workers: workerCount, control: control, trap: trap)
+        let code = try await execution.execute(target, queue: queue, workers: workerCount, control: control, trap: trap,
+                                               planning: planning)
         if code != 0 { throw ExitCode(code) }
     }
 

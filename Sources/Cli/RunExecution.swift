@@ -15,27 +15,53 @@ struct RunExecution {
     var retries: Int = 0
 
     /// `control` and `trap` may come from the caller, which then catches a Ctrl-C during planning too.
+    /// With `planning`, the run was created empty: the workers start their pytest while
+    /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
     func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int,
-                 control given: WorkerControl? = nil, trap givenTrap: SignalTrap? = nil) async throws -> Int32 {
+                 control given: WorkerControl? = nil, trap givenTrap: SignalTrap? = nil,
+                 planning: (@Sendable () async throws -> Void)? = nil) async throws -> Int32 {
         let control = given ?? WorkerControl(grace: 3)
         let trap = givenTrap ?? SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
-        try await queue.setStatus(.running, of: target.id)
+        if planning == nil { try await queue.setStatus(.running, of: target.id) }
         var round = 0
         var failure: (any Error)?
         while true {
             let open = try await queue.counts(run: target.id).open
-            let workers = max(1, min(requested, open))
+            let planningNow = round == 0 ? planning : nil
+            let workers = planningNow == nil ? max(1, min(requested, open)) : requested
             let progress = ProgressPrinter(queue: queue, run: target.id, workers: workers)
             progress.start()
-            do {
+            let work: @Sendable () async throws -> Void = { [self] in
                 if multiProcess {
                     try await runProcesses(count: workers, run: target.id, control: control)
                 } else {
                     try await WorkerPool.run(count: workers, queue: queue, run: target,
                                              configuration: configuration, control: control)
                 }
+            }
+            do {
+                if let planningNow {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await work() }
+                        do {
+                            try await planningNow()
+                        } catch {
+                            // Nothing to run after all: stop the waiting workers, leave no run behind.
+                            control.stop(.interrupted)
+                            try? await group.waitForAll()
+                            try? await queue.deleteRun(target.id)
+                            progress.stop()
+                            throw PlanningFailure(error: error)
+                        }
+                        try await group.waitForAll()
+                    }
+                } else {
+                    try await work()
+                }
+            } catch let planningFailure as PlanningFailure {
+                throw planningFailure.error
             } catch {
                 failure = error
             }
@@ -64,6 +90,11 @@ struct RunExecution {
         }
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
         return summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail)
+    }
+
+    /// Carries a planning error past the workers' own error handling.
+    struct PlanningFailure: Error {
+        var error: any Error
     }
 
     /// `--mp`: N `arun work` processes on the same database.

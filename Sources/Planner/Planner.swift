@@ -24,6 +24,19 @@ public struct Planner: Sendable {
 
     /// Validates the request and runs pytest's collection for it.
     public func collect(_ request: PlanRequest) async throws -> (Collection, Context) {
+        let context = try prepare(request)
+        let invocation = PytestInvocation(python: request.python, directory: request.directory,
+                                          paths: context.collectPaths, pytestArgs: request.pytestArgs)
+        _ = try await request.python.checkPytest()
+        let collector = Collector(invocation: invocation)
+        let collection = context.fileLevel
+            ? try await collector.discoverFiles() : try await collector.collect(expressions: context.expressions)
+        return (collection, context)
+    }
+
+    /// Checks everything that can be checked without pytest (paths, folders, shard, strategy
+    /// file) and decides how the suite will be collected: usage errors come before any work.
+    public func prepare(_ request: PlanRequest) throws -> Context {
         guard request.workers >= 1 else { throw PlannerError.invalidWorkerCount(request.workers) }
         if let shard = request.shard {
             guard shard.count >= 1 else { throw PlannerError.invalidShardCount(shard.count) }
@@ -59,17 +72,12 @@ public struct Planner: Sendable {
             expressions = strategy.expressions
         }
 
-        let invocation = PytestInvocation(python: request.python, directory: request.directory,
-                                          paths: collectPaths, pytestArgs: request.pytestArgs)
-        _ = try await request.python.checkPytest()
         // Splits that need no test's marks plan whole files: pytest lists them without
         // importing, and each is collected once, by the worker that runs it. Node ids
         // given as paths need the tests themselves.
         let fileLevel = expressions.isEmpty && strategyGroups.isEmpty && !request.paths.contains { $0.contains("::") }
-        let collector = Collector(invocation: invocation)
-        let collection = fileLevel ? try await collector.discoverFiles() : try await collector.collect(expressions: expressions)
-        return (collection, Context(collectPaths: collectPaths, expressions: expressions, strategyGroups: strategyGroups,
-                                    fileLevel: fileLevel))
+        return Context(collectPaths: collectPaths, expressions: expressions, strategyGroups: strategyGroups,
+                       fileLevel: fileLevel)
     }
 
     /// Plans an already collected suite: grouping, static sharding, job sizing.
@@ -163,6 +171,19 @@ public struct Planner: Sendable {
             throw error
         }
         return run
+    }
+
+    /// Writes the plan's jobs into a run created before planning (whose workers may
+    /// already be waiting). A failure half-way deletes the run.
+    public func fill(_ run: Run, with plan: Plan, into queue: any JobQueue) async throws {
+        do {
+            try await queue.addCollectionErrors(plan.collectionErrors, run: run.id)
+            try await queue.enqueue(plan.jobs, into: run.id)
+            try await queue.setStatus(.running, of: run.id)
+        } catch {
+            try? await queue.deleteRun(run.id)
+            throw error
+        }
     }
 
     /// Longest job first onto the least-loaded worker: what the queue's claim order does.

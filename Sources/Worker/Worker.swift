@@ -33,9 +33,9 @@ public final class Worker: Sendable {
         try FileManager.default.createDirectory(at: configuration.logDirectory, withIntermediateDirectories: true)
         try await queue.registerWorker(id: id, run: run.id, host: ProcessInfo.processInfo.hostName, pid: getpid())
         do {
-            while let claim = try await claimNext() {
-                try await session(startingWith: claim)
-            }
+            // Each session is one pytest process; a new one starts only after a crash
+            // or a kill left work behind.
+            while try await session() {}
         } catch {
             try? await queue.stopWorker(id: id)
             throw error
@@ -55,25 +55,35 @@ public final class Worker: Sendable {
                 return claim
             }
             try await queue.reclaimExpired()
-            if try await queue.counts(run: run.id).open == 0 { return nil }
+            if try await queue.counts(run: run.id).open == 0, try await !isBeingPlanned() { return nil }
             try await Task.sleep(nanoseconds: 250_000_000)
         }
         return nil
+    }
+
+    /// A run that is still `planned` and has no jobs is being planned right now: its
+    /// workers started their pytest early and wait for the first jobs. A planner that
+    /// died long ago leaves such a run behind, so the wait has an end.
+    func isBeingPlanned() async throws -> Bool {
+        let current = try await queue.run(run.id)
+        return current.status == .planned && now - current.createdAt < 600
     }
 
     /// How a pytest process's life ended, as seen from inside it.
     enum SessionEnd {
         /// No claimable job was left; pytest was told to quit.
         case drained
-        /// pytest never said it was ready; the claim was not started.
-        case didNotStart(Claim)
+        /// pytest never said it was ready.
+        case didNotStart
         /// The process ended (crash, kill, stop) with a job in flight.
         case ended(InFlight)
     }
 
-    /// Starts one pytest process and feeds it jobs until the run is drained, the process
-    /// dies, or a stop is requested; then settles the job that was in flight.
-    func session(startingWith first: Claim) async throws {
+    /// Starts one pytest process, then claims and feeds it jobs until the run is drained,
+    /// the process dies, or a stop is requested; then settles the job that was in flight.
+    /// pytest starts before the first claim, so its start-up overlaps planning and the
+    /// claims of other workers. Returns true when another session should follow.
+    func session() async throws -> Bool {
         let log = configuration.logDirectory.appending(path: "\(id).log")
         let descriptor = try FileDescriptor.open(
             FilePath(log.path), .writeOnly, options: [.create, .append, .closeOnExec], permissions: .ownerReadWrite)
@@ -90,9 +100,12 @@ public final class Worker: Sendable {
             let watchdog = Task { await self.watch(state, group: group) }
             defer { watchdog.cancel() }
             var reader = EventReader(execution.standardOutput)
-            guard let ready = await reader.next(), ready.ev == .ready else { return .didNotStart(first) }
+            guard let ready = await reader.next(), ready.ev == .ready else { return .didNotStart }
             let writer = execution.standardInputWriter
-            var claim = first
+            guard var claim = try await claimNext() else {
+                try? await writer.finish()
+                return .drained
+            }
             while true {
                 let job = try await self.execute(claim, reader: &reader, writer: writer, state: state)
                 if let inFlight = job { return .ended(inFlight) }
@@ -102,7 +115,9 @@ public final class Worker: Sendable {
                     return .drained
                 }
                 let handover = try await queue.completeAndClaim(claim, followUps: [], lease: configuration.lease)
-                guard let next = handover.next else {
+                // Nothing claimable now; wait while others hold jobs (a crash may requeue some).
+                let waited = handover.next == nil ? try await claimNext() : nil
+                guard let next = handover.next ?? waited else {
                     try? await writer.finish()
                     return .drained
                 }
@@ -111,14 +126,14 @@ public final class Worker: Sendable {
         }
         switch outcome.closureResult {
         case .drained:
-            return
-        case let .didNotStart(claim):
-            try await queue.release(claim)
+            return false
+        case .didNotStart:
             let status = Self.describe(outcome.terminationStatus)
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw WorkerError.pytestDidNotStart(status: status, output: String(output.suffix(4000)), log: log.path)
         case let .ended(inFlight):
             try await settle(inFlight, status: outcome.terminationStatus, kill: state.kill)
+            return !control.isStopping
         }
     }
 
