@@ -1,6 +1,7 @@
 import Foundation
 import Planner
 import Queue
+import Reports
 
 /// What `enqueue` and `run` share: build the request, plan, write, describe.
 struct Planning {
@@ -19,7 +20,7 @@ struct Planning {
     /// Plans and, given a queue, writes the run. History from the queue sizes the jobs.
     func make(queue: SQLiteQueue?) async throws -> (Plan, Run?) {
         var request = self.request
-        if let queue { request.history = try queue.recentDurations() }
+        if let queue { request.history = try plannerDurations(queue: queue) }
         let plan = try await Planner().plan(request)
         for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(warning)\n".utf8)) }
         guard let queue else { return (plan, nil) }
@@ -31,7 +32,7 @@ struct Planning {
     /// to run while the workers start.
     func prepareEarly(queue: SQLiteQueue) async throws -> (Run, @Sendable () async throws -> Void) {
         var request = self.request
-        request.history = try queue.recentDurations()
+        request.history = try plannerDurations(queue: queue)
         let planner = Planner()
         let context = try planner.prepare(request)
         let settings = #"{"mode":"\#(request.mode.label)","workers":"\#(request.workers)","planning":"files"}"#

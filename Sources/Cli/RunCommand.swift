@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Run failing tests again up to this many times; a test that then passes is flaky.")
     var retries = 0
 
+    @Flag(name: .customLong("fail-on-flaky"), help: "Exit 1 when a test needed a retry to pass.")
+    var failOnFlaky = false
+
     @Flag(help: "Finish an earlier run (the latest, or the id given as the only path) instead of planning a new one.")
     var resume = false
 
@@ -72,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let execution = RunExecution(database: database, python: python, options: options,
-                                     multiProcess: multiProcess, retries: retries)
+                                     multiProcess: multiProcess, retries: retries, failOnFlaky: failOnFlaky)
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)

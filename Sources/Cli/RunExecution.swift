@@ -13,6 +13,8 @@ struct RunExecution {
     var multiProcess: Bool
     /// Rounds of automatic retries of failing tests.
     var retries: Int = 0
+    /// Flaky tests (failed, then passed on a retry) fail the run.
+    var failOnFlaky = false
 
     /// `control` and `trap` may come from the caller, which then catches a Ctrl-C during planning too.
     /// With `planning`, the run was created empty: the workers start their pytest while
@@ -89,7 +91,11 @@ struct RunExecution {
             Console.print("unfinished: finish it with `arun run --resume \(target.id)`")
         }
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
-        return summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail)
+        let code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail,
+                                    failOnFlaky: failOnFlaky)
+        // Jobs still open (every worker died or stopped) leave the run unfinished.
+        if code == 0, try await queue.counts(run: target.id).open > 0 { return 2 }
+        return code
     }
 
     /// Carries a planning error past the workers' own error handling.

@@ -5,23 +5,27 @@ import Reports
 
 /// `arun runs`: the runs in the database, newest first.
 struct RunsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs with their totals.")
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List runs with their status, start, wall time and totals.",
+        discussion: "--json prints one JSON object per run and line (JSON Lines), documented in docs/queries.md.")
 
     @OptionGroup var database: DatabaseOptions
-    @Flag(help: "Print JSON lines.") var json = false
+    @Flag(help: "Print one JSON object per line.") var json = false
+    @Option(help: "Show at most this many runs, newest first.") var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
 
     func run() async throws {
         let queue = try database.open()
-        let ids = try queue.runIDs()
+        var ids = try queue.runIDs()
         if ids.isEmpty { throw QueueError.noRuns(path: queue.path) }
+        if let limit { ids = Array(ids.prefix(limit)) }
+        if !json { Console.print(RunListing.textHeader) }
         for id in ids {
             let summary = try RunSummary.load(run: id, from: queue)
-            let started = Date(timeIntervalSince1970: summary.run.startedAt ?? summary.run.createdAt)
-            if json {
-                Console.print(#"{"run":\#(id),"status":"\#(summary.run.status.rawValue)","created":\#(summary.run.createdAt),"tests":\#(summary.tests),"failures":\#(summary.failures)}"#)
-            } else {
-                Console.print("\(id)\t\(summary.run.status.rawValue)\t\(started.formatted(.iso8601))\t\(summary.line)")
-            }
+            Console.print(json ? RunListing.jsonLine(summary) : RunListing.textLine(summary))
         }
     }
 }

@@ -27,7 +27,8 @@ struct WorkCommand: AsyncParsableCommand {
         let trap = SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
-        try await queue.setStatus(.running, of: target.id)
+        // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
+        if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }

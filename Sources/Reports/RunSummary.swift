@@ -18,6 +18,8 @@ public struct RunSummary: Sendable, Equatable {
     public var failedSubtests: Int
     public var wallSeconds: Double
     public var jobs: JobCounts
+    /// Tests whose final attempt passed after an earlier attempt failed.
+    public var flaky: Int = 0
 
     public subscript(outcome: Outcome) -> Int { outcomes[outcome, default: 0] }
 
@@ -26,21 +28,25 @@ public struct RunSummary: Sendable, Equatable {
     }
 
     /// pytest's exit code for this run: 2 interrupted, unfinished or collection errors,
-    /// 1 failures, 5 nothing ran, 0 otherwise.
-    public func exitCode(interrupted: Bool, collectionErrorsFail: Bool = true) -> Int32 {
+    /// 1 failures (and flaky tests when `failOnFlaky`), 5 nothing ran, 0 otherwise.
+    /// A flaky test passed in the end, so by default it does not fail the run.
+    public func exitCode(interrupted: Bool, collectionErrorsFail: Bool = true, failOnFlaky: Bool = false) -> Int32 {
         if interrupted || pending > 0 { return 2 }
         if collectionErrors > 0 && collectionErrorsFail { return 2 }
         if failures > 0 || failedSubtests > 0 { return 1 }
+        if failOnFlaky && flaky > 0 { return 1 }
         if tests == 0 { return 5 }
         return 0
     }
 
-    /// `3 failed, 10 passed, 1 skipped in 4.20s`, pytest's order and words.
+    /// `3 failed, 10 passed, 1 flaky, 1 skipped in 4.20s`, pytest's order and words;
+    /// flaky tests are also counted in "passed".
     public var line: String {
         var parts: [String] = []
         func add(_ count: Int, _ word: String) { if count > 0 { parts.append("\(count) \(word)") } }
         add(self[.failed] + failedSubtests, "failed")
         add(self[.passed], "passed")
+        add(flaky, "flaky")
         add(self[.skipped], "skipped")
         add(self[.xfailed], "xfailed")
         add(self[.xpassed], "xpassed")
@@ -60,44 +66,83 @@ public struct RunSummary: Sendable, Equatable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]) else {
                 throw QueueError.unknownRun(run)
             }
-            let stored = SQLiteQueue.run(from: row)
-            var outcomes: [Outcome: Int] = [:]
-            var teardown = 0
-            var subtests = 0
-            // Final attempt per test: the row with the highest attempt.
-            let finals = try Row.fetchCursor(db, sql: """
-                SELECT r.outcome, r.extra FROM results r
-                JOIN (SELECT test_id, MAX(attempt) AS attempt FROM results WHERE run_id = ? GROUP BY test_id) f
-                  ON f.test_id = r.test_id AND f.attempt = r.attempt
-                WHERE r.run_id = ?
-                """, arguments: [run, run])
-            var withResult = 0
-            while let final = try finals.next() {
-                withResult += 1
-                if let outcome = Outcome(rawValue: final[0]) { outcomes[outcome, default: 0] += 1 }
-                if let extra: String = final[1] {
-                    if extra.contains(#""teardown_error":true"#) { teardown += 1 }
-                    if extra.contains(#""call_outcome":"passed""#) { outcomes[.passed, default: 0] += 1 }
-                    if let data = extra.data(using: .utf8),
-                       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                       let sub = object["subtests"] as? [String: Any], let failed = sub["failed"] as? Int {
-                        subtests += failed
-                    }
-                }
-            }
-            let tests = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tests WHERE run_id = ?", arguments: [run]) ?? 0
-            let errors = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM collection_errors WHERE run_id = ?",
-                                          arguments: [run]) ?? 0
-            let span = try Row.fetchOne(db, sql: """
-                SELECT MIN(started_at), MAX(finished_at) FROM jobs WHERE run_id = ? AND started_at IS NOT NULL
+            // Every attempt in primary-key order (run_id, test_id, attempt): a plain scan, no
+            // sort and no aggregate; a test's last row is its final attempt.
+            var tally = Tally()
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT test_id, outcome, extra FROM results WHERE run_id = ? ORDER BY test_id, attempt
                 """, arguments: [run])
-            let start: Double? = span?[0]
-            let end: Double? = span?[1]
-            return RunSummary(
-                run: stored, outcomes: outcomes, teardownErrors: teardown, tests: tests,
-                pending: max(0, tests - withResult), collectionErrors: errors, failedSubtests: subtests,
-                wallSeconds: max(0, (end ?? start ?? 0) - (start ?? 0)),
-                jobs: try SQLiteQueue.counts(run: run, db: db))
+            while let row = try rows.next() {
+                tally.attempt(test: row[0], outcome: Outcome(rawValue: row[1]), extra: row[2])
+            }
+            tally.finish()
+            return try make(run: SQLiteQueue.run(from: row), tally: tally, db: db)
         }
     }
+
+    /// The summary from a tally of the run's attempts and a few small queries.
+    static func make(run: Run, tally: Tally, db: Database) throws -> RunSummary {
+        let tests = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tests WHERE run_id = ?", arguments: [run.id]) ?? 0
+        let errors = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM collection_errors WHERE run_id = ?",
+                                      arguments: [run.id]) ?? 0
+        let span = try Row.fetchOne(db, sql: """
+            SELECT MIN(started_at), MAX(finished_at) FROM jobs WHERE run_id = ? AND started_at IS NOT NULL
+            """, arguments: [run.id])
+        let start: Double? = span?[0]
+        let end: Double? = span?[1]
+        return RunSummary(
+            run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests,
+            pending: max(0, tests - tally.withResult), collectionErrors: errors, failedSubtests: tally.subtests,
+            wallSeconds: max(0, (end ?? start ?? 0) - (start ?? 0)),
+            jobs: try SQLiteQueue.counts(run: run.id, db: db), flaky: tally.flaky)
+    }
+
+    /// Counts final attempts the way pytest counts them, fed every attempt of a run in
+    /// (test, attempt) order.
+    struct Tally {
+        var outcomes: [Outcome: Int] = [:]
+        var teardown = 0
+        var subtests = 0
+        var flaky = 0
+        var withResult = 0
+        private var test: TestID?
+        private var outcome: Outcome?
+        private var extra: String?
+        private var failedBefore = false
+
+        mutating func attempt(test id: TestID, outcome: Outcome?, extra: String?) {
+            if id != test {
+                finish()
+                test = id
+                failedBefore = false
+            } else if self.outcome?.isFailure == true {
+                failedBefore = true
+            }
+            self.outcome = outcome
+            self.extra = extra
+        }
+
+        /// Counts the test fed last; call once after the last attempt.
+        mutating func finish() {
+            guard test != nil else { return }
+            withResult += 1
+            if let outcome { outcomes[outcome, default: 0] += 1 }
+            if outcome == .passed && failedBefore { flaky += 1 }
+            if let extra {
+                if extra.contains(#""teardown_error":true"#) { teardown += 1 }
+                if extra.contains(#""call_outcome":"passed""#) { outcomes[.passed, default: 0] += 1 }
+                if extra.contains(#""subtests""#), let data = extra.data(using: .utf8),
+                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                   let sub = object["subtests"] as? [String: Any], let failed = sub["failed"] as? Int {
+                    subtests += failed
+                }
+            }
+            test = nil
+            outcome = nil
+            extra = nil
+        }
+    }
+
+    /// The outcomes that fail a run, as an SQL list.
+    static let failingSQL = "('failed', 'error', 'crashed', 'timeout')"
 }

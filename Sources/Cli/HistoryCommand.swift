@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import Queue
+import Reports
+
+/// `arun history NODEID`: one test's outcomes and durations across runs.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "Show one test's outcomes, durations and flaky rate across runs.",
+        discussion: "Example: arun history 'tests/test_api.py::test_login[admin]' --json")
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument(help: "The test's pytest node id.") var nodeid: String
+    @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Show at most this many runs, newest first.") var limit = 200
+
+    func validate() throws {
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        let queue = try database.open()
+        if try queue.latestRun() == nil { throw QueueError.noRuns(path: queue.path) }
+        let history = try reportUsage { try TestHistory.load(nodeid: nodeid, from: queue, limit: limit) }
+        Console.print(json ? history.json : history.text, terminator: "")
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Queue
+import Reports
+
+/// `arun rerun --failed [ID]`: run a finished run's failing tests again, as their next
+/// attempt, with workers exactly as `arun run --resume` runs them.
+struct RerunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerun",
+        abstract: "Run the failing tests of a run (default: the latest) again as their next attempt.",
+        discussion: """
+            A test that passes on the rerun counts as flaky (`arun report` lists it). Examples:
+              arun rerun --failed
+              arun rerun --failed 7 -n 4
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var python: PythonOptions
+    @OptionGroup var options: WorkerOptions
+
+    @Flag(help: "Rerun the tests whose latest attempt failed (failed, error, crashed, timeout).")
+    var failed = false
+
+    @Argument(help: "The run (default: the latest).") var id: Int64?
+    @Option(help: "The run (default: the latest); the same as the positional id.") var run: Int64?
+
+    @Option(name: .customShort("n"), help: "Workers: a number or auto (the CPU count).")
+    var workers: WorkerCount?
+
+    @Flag(name: .customLong("mt"), help: "Workers as tasks of this process (default).")
+    var multiTask = false
+
+    @Flag(name: .customLong("mp"), help: "Workers as separate `arun work` processes.")
+    var multiProcess = false
+
+    func validate() throws {
+        if !failed { throw ValidationError("rerun needs --failed (rerun the failing tests): arun rerun --failed [RUN]") }
+        if let id, let run, id != run { throw ValidationError("give the run once: either RUN or --run") }
+        if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
+    }
+
+    func run() async throws {
+        let queue = try database.open()
+        let target: Run
+        if let chosen = id ?? run {
+            target = try await queue.run(chosen)
+        } else {
+            guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
+            target = latest
+        }
+        let retried = try await queue.retryFailures(run: target.id)
+        if retried == 0 {
+            let open = try await queue.counts(run: target.id).open
+            Console.print("run \(target.id) has no failing tests to rerun"
+                          + (open > 0 ? "; it is unfinished: finish it with `arun run --resume \(target.id)`" : ""))
+            return
+        }
+        Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
+        let execution = RunExecution(database: database, python: python, options: options, multiProcess: multiProcess)
+        let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? WorkerCount.cpuCount)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+
+/// Escaping for every output format. Everything a test controls (node ids, messages,
+/// tracebacks, captured output) goes through one of these before it is written.
+public enum Escape {
+    /// Text for XML 1.0 element content: `& < >` escaped, characters XML 1.0 forbids
+    /// (C0 controls other than tab, newline and carriage return, U+FFFE, U+FFFF) written
+    /// as the visible text `\xNN` / `\uNNNN`, ANSI colour sequences dropped.
+    public static func xml(_ text: String) -> String {
+        if isPlain(text, xmlBytes) { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in withoutANSI(text).unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: appendXMLAllowed(scalar, to: &out)
+            }
+        }
+        return out
+    }
+
+    /// Text for a double-quoted XML attribute: also `"` and whitespace other than
+    /// spaces as character references, so parsers do not normalise them away.
+    public static func xmlAttribute(_ text: String) -> String {
+        if isPlain(text, attributeBytes) { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in withoutANSI(text).unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n": out += "&#10;"
+            case "\r": out += "&#13;"
+            case "\t": out += "&#9;"
+            default: appendXMLAllowed(scalar, to: &out)
+            }
+        }
+        return out
+    }
+
+    /// Text for HTML element content or a quoted attribute value.
+    public static func html(_ text: String) -> String {
+        if isPlain(text, htmlBytes) { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in withoutANSI(text).unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: appendXMLAllowed(scalar, to: &out)
+            }
+        }
+        return out
+    }
+
+    /// Text for one cell of a GitHub-flavoured Markdown table: HTML-escaped (GitHub
+    /// renders inline HTML), pipes and Markdown punctuation backslash-escaped, one line.
+    public static func markdown(_ text: String) -> String {
+        var out = ""
+        for scalar in withoutANSI(text).unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\n", "\r", "\t": out += " "
+            case "|", "\\", "`", "*", "_", "[", "]", "#", "~", "!": out += "\\" + String(scalar)
+            default: appendXMLAllowed(scalar, to: &out)
+            }
+        }
+        return out
+    }
+
+    /// A node id as Markdown inline code: literal text, pipes still escaped (GFM tables
+    /// split on them even inside code spans).
+    public static func markdownCode(_ text: String) -> String {
+        let flat = terminal(text).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")
+        let fence = flat.contains("`") ? "``" : "`"
+        return fence + (flat.hasPrefix("`") || flat.hasSuffix("`") ? " \(flat) " : flat) + fence
+    }
+
+    /// Text for a terminal: C0 controls other than tab and newline (and DEL) become
+    /// `\xNN`, so a test cannot move the cursor or retitle the window; colours dropped.
+    public static func terminal(_ text: String) -> String {
+        if isPlain(text, terminalBytes) { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in withoutANSI(text).unicodeScalars {
+            switch scalar.value {
+            case 0x09, 0x0A: out.unicodeScalars.append(scalar)
+            case 0x0D: break
+            case 0..<0x20, 0x7F, 0x80..<0xA0: out += String(format: "\\x%02X", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A JSON string literal, quotes included (RFC 8259).
+    public static func json(_ text: String) -> String {
+        if isPlain(text, jsonBytes) {
+            return "\"" + text + "\""
+        }
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON number: microsecond precision, `null` for NaN and infinities.
+    public static func jsonNumber(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        let rounded = (value * 1_000_000).rounded() / 1_000_000
+        if rounded == rounded.rounded(), abs(rounded) < 1e15 { return String(Int64(rounded)) }
+        return "\(rounded)"
+    }
+
+    // MARK: - Helpers
+
+    /// A 256-entry table of the bytes that send a string down the slow path: C0 controls
+    /// other than tab, newline and carriage return, 0xEF (may start U+FFFE/U+FFFF), and `special`.
+    static func table(_ special: [UInt8]) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in 0..<0x20 where byte != 0x09 && byte != 0x0A && byte != 0x0D { table[byte] = true }
+        table[0xEF] = true
+        for byte in special { table[Int(byte)] = true }
+        return table
+    }
+
+    static let xmlBytes = table(Array("&<>".utf8))
+    static let attributeBytes = table(Array("&<>\"".utf8) + [0x09, 0x0A, 0x0D])
+    static let htmlBytes = table(Array("&<>\"'".utf8))
+    static let terminalBytes = table([0x0D, 0x7F, 0xC2])
+    static let jsonBytes = table(Array("\"\\".utf8) + [0x09, 0x0A, 0x0D, 0xE2])
+
+    /// True when `text` has no byte `table` flags: the common case, returned unchanged
+    /// without walking its characters.
+    static func isPlain(_ text: String, _ table: [Bool]) -> Bool {
+        table.withUnsafeBufferPointer { flags in
+            if let plain = text.utf8.withContiguousStorageIfAvailable({ bytes in
+                !bytes.contains { flags[Int($0)] }
+            }) {
+                return plain
+            }
+            return !text.utf8.contains { flags[Int($0)] }
+        }
+    }
+
+    static func appendXMLAllowed(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0D: out.unicodeScalars.append(scalar)
+        case 0..<0x20: out += String(format: "\\x%02X", scalar.value)
+        case 0xFFFE, 0xFFFF: out += String(format: "\\u%04X", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+
+    /// Drops ANSI CSI sequences (`ESC [ … final byte`), the colours pytest and many
+    /// libraries write; a lone ESC is left for the caller to neutralise.
+    static func withoutANSI(_ text: String) -> String {
+        guard text.utf8.contains(0x1B) else { return text }
+        var out = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = scalars.next()
+        while let scalar = pending {
+            pending = scalars.next()
+            guard scalar == "\u{1B}", pending == "[" else {
+                out.append(scalar)
+                continue
+            }
+            // Parameters and intermediates (0x20–0x3F), then one final byte (0x40–0x7E).
+            pending = scalars.next()
+            while let next = pending, (0x20...0x3F).contains(next.value) { pending = scalars.next() }
+            if let final = pending, (0x40...0x7E).contains(final.value) { pending = scalars.next() }
+        }
+        return String(out)
+    }
+}
+
+extension String {
+    /// The last `count` lines.
+    func lastLines(_ count: Int) -> [Substring] {
+        let lines = split(separator: "\n", omittingEmptySubsequences: false)
+        return Array(lines.suffix(count))
+    }
+
+    /// At most `limit` characters, with an ellipsis when cut.
+    func clipped(_ limit: Int) -> String {
+        count <= limit ? self : String(prefix(limit)) + "…"
+    }
+}
