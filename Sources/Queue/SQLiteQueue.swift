@@ -32,7 +32,10 @@ public final class SQLiteQueue: JobQueue {
         self.configuration = configuration
         try Self.checkLocation(path)
         var config = Configuration()
-        config.busyMode = .callback(Self.busyCallback(timeout: configuration.busyTimeout))
+        // SQLite's own handler sleeps 1, 2, 5… ms. Measured against short jittered sleeps
+        // and yields, it gives more claims per second with 2–4 processes: while one
+        // process sleeps the other commits in a row with a warm page cache.
+        config.busyMode = .timeout(configuration.busyTimeout)
         config.journalMode = .wal
         let durable = configuration.durable
         config.prepareDatabase { db in
@@ -40,6 +43,10 @@ public final class SQLiteQueue: JobQueue {
             // Pages come from the shared mapping instead of a pread each time another
             // process's commit invalidates this connection's cache.
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            // Checkpoint (and fsync) every ~40 MB of WAL instead of every 4 MB: a claim writes
+            // a few pages, and at the default a checkpoint came every ~300 claims.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         do {
             let lock = try FileLock(path: path + ".lock")
@@ -112,29 +119,12 @@ public final class SQLiteQueue: JobQueue {
         error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 
-    /// 50 µs doubling to 2 ms, ±50 %: short enough to keep throughput under contention,
-    /// random enough that waiting processes do not wake in lockstep.
+    /// Between retries of a write that still met BUSY (SQLite returns it at once, without
+    /// waiting, when a read transaction must be upgraded): 50 µs doubling to 2 ms, ±50 %,
+    /// random so that waiting processes do not wake in lockstep.
     static func jitteredDelay(tries: Int) -> UInt64 {
         let base = min(2_000_000.0, 50_000.0 * pow(2, Double(min(tries, 6))))
         return UInt64(base * Double.random(in: 0.5...1.5))
-    }
-
-    /// SQLite's own busy handler sleeps 1, 2, 5, 10… ms; under four-way contention
-    /// that leaves the lock idle most of the time. This one sleeps in short jittered steps.
-    static func busyCallback(timeout: Double) -> Database.BusyCallback {
-        // After six doublings every step averages 2 ms.
-        let maximumTries = 6 + Int(timeout / 0.002)
-        return { tries in
-            guard tries < maximumTries else { return false }
-            // A write holds the lock for ~0.1 ms: first give the CPU to the holder
-            // (2 cores, often more processes), then back off in short jittered sleeps.
-            if tries < 20 {
-                sched_yield()
-            } else {
-                usleep(UInt32(jitteredDelay(tries: tries - 20) / 1_000))
-            }
-            return true
-        }
     }
 
     // MARK: - Errors
