@@ -279,6 +279,7 @@ def pytest_addoption(parser) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config) -> None:
     collect_path = config.getoption("arun_collect")
     serve = config.getoption("arun_serve") or _serve_from_env
@@ -292,6 +293,14 @@ def pytest_configure(config) -> None:
         # sys.stdout (a file object on fd 1), so it follows fd 1 to stderr.
         control, events = _take_over_stdio()
         config.pluginmanager.register(_ServeMode(config, control, events), "arun-serve")
+    if collect_path or serve:
+        # As an xdist worker does: arun reports from the events, and the terminal
+        # reporter's end-of-session summary hooks cost seconds (hypothesis's imports
+        # the whole hypothesis package, ~2 s here) for output nobody reads.
+        # trylast: the terminal plugin registers its reporter in its own configure.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            config.pluginmanager.unregister(reporter, "terminalreporter")
 
 
 # --------------------------------------------------------------------------

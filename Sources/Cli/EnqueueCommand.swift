@@ -25,6 +25,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     var pytestArgs: [String] { Passthrough.pytestArguments }
 
     func run() async throws {
+        let python = try await self.python.resolved()
         let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
                                     workers: workers?.value ?? WorkerCount.cpuCount)
         let queue = dryRun ? nil : try database.open()

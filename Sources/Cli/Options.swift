@@ -26,6 +26,13 @@ struct PythonOptions: ParsableArguments {
     var python: String?
 
     var interpreter: PythonInterpreter { PythonInterpreter(explicit: python) }
+
+    /// These options with the interpreter resolved to its real executable, checked to import pytest.
+    func resolved() async throws -> PythonOptions {
+        var options = self
+        options.python = try await interpreter.resolved().command
+        return options
+    }
 }
 
 /// How to split the suite into jobs: the planner's flags.

@@ -1,5 +1,6 @@
 import Foundation
 import Planner
+import Pytest
 import Queue
 import Reports
 
@@ -20,7 +21,10 @@ struct Planning {
     /// Plans and, given a queue, writes the run. History from the queue sizes the jobs.
     func make(queue: SQLiteQueue?) async throws -> (Plan, Run?) {
         var request = self.request
-        if let queue { request.history = try plannerDurations(queue: queue) }
+        if let queue {
+            request.history = try plannerDurations(queue: queue)
+            request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
+        }
         let plan = try await Planner().plan(request)
         for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(warning)\n".utf8)) }
         guard let queue else { return (plan, nil) }
@@ -33,6 +37,7 @@ struct Planning {
     func prepareEarly(queue: SQLiteQueue) async throws -> (Run, @Sendable () async throws -> Void) {
         var request = self.request
         request.history = try plannerDurations(queue: queue)
+        request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
         let planner = Planner()
         let context = try planner.prepare(request)
         let settings = #"{"mode":"\#(request.mode.label)","workers":"\#(request.workers)","planning":"files"}"#

@@ -26,7 +26,8 @@ final class ProgressPrinter: @unchecked Sendable {
             var lastPlain = Date.distantPast
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
-                guard let progress = try? RunProgress.load(run: run, from: queue) else { continue }
+                // Nothing to show while the run is still being planned.
+                guard let progress = try? RunProgress.load(run: run, from: queue), progress.tests > 0 else { continue }
                 let failures = (try? FailureLine.load(run: run, since: lastFailure, from: queue)) ?? []
                 if let last = failures.last { lastFailure = last.finishedAt }
                 if live, !failures.isEmpty { Console.print("\r\u{1B}[2K", terminator: "") }

@@ -49,6 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let python = try await self.python.resolved()
         let queue = try database.open()
         let control = WorkerControl(grace: 3)
         let trap = SignalTrap { control.stop(.interrupted) }

@@ -21,6 +21,7 @@ struct WorkCommand: AsyncParsableCommand {
     var workers: WorkerCount?
 
     func run() async throws {
+        let python = try await self.python.resolved()
         let queue = try database.open()
         let target = try await resolveRun(queue)
         let control = WorkerControl()

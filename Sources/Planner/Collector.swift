@@ -75,6 +75,10 @@ public struct Collector: Sendable {
             }
         }
         guard finished else {
+            if console.contains("No module named pytest") {
+                throw PytestError.pytestMissing(python: invocation.python.command)
+            }
+            if case .exited(127) = result.terminationStatus { throw PytestError.pythonMissing(invocation.python.command) }
             if case .exited(4) = result.terminationStatus {
                 throw PlanError.pytestUsage(Self.lastLine(of: console))
             }

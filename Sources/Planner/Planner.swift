@@ -27,7 +27,6 @@ public struct Planner: Sendable {
         let context = try prepare(request)
         let invocation = PytestInvocation(python: request.python, directory: request.directory,
                                           paths: context.collectPaths, pytestArgs: request.pytestArgs)
-        _ = try await request.python.checkPytest()
         let collector = Collector(invocation: invocation)
         let collection = context.fileLevel
             ? try await collector.discoverFiles() : try await collector.collect(expressions: context.expressions)

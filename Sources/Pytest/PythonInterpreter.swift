@@ -18,13 +18,15 @@ public struct PythonInterpreter: Sendable, Equatable {
         command.contains("/") ? .path(FilePath(command)) : .name(command)
     }
 
-    /// Checks that the interpreter starts and imports pytest; returns pytest's version.
-    public func checkPytest() async throws -> String {
+    /// The interpreter's own executable path (`sys.executable`), after checking that it
+    /// imports pytest. A `python3` found on PATH is often a shim (pyenv's is a bash script
+    /// that costs ~0.2 s per launch); arun launches the real file every time after this.
+    public func resolved() async throws -> PythonInterpreter {
         let result: ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>
         do {
             result = try await Subprocess.run(
                 executable,
-                arguments: ["-c", "import pytest, sys; sys.stdout.write(pytest.__version__)"],
+                arguments: ["-c", "import sys, pytest; sys.stdout.write(sys.executable)"],
                 output: .string(limit: 4096), error: .string(limit: 65536))
         } catch {
             throw PytestError.pythonMissing(command)
@@ -33,6 +35,7 @@ public struct PythonInterpreter: Sendable, Equatable {
             if case .exited(127) = result.terminationStatus { throw PytestError.pythonMissing(command) }
             throw PytestError.pytestMissing(python: command)
         }
-        return result.standardOutput
+        let path = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.hasPrefix("/") ? PythonInterpreter(explicit: path) : self
     }
 }

@@ -7,54 +7,58 @@ public enum Escape {
     /// (C0 controls other than tab, newline and carriage return, U+FFFE, U+FFFF) written
     /// as the visible text `\xNN` / `\uNNNN`, ANSI colour sequences dropped.
     public static func xml(_ text: String) -> String {
-        if isPlain(text, xmlBytes) { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in withoutANSI(text).unicodeScalars {
+        markup(text, plain: xmlBytes) { scalar in
             switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: appendXMLAllowed(scalar, to: &out)
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            default: nil
             }
         }
-        return out
     }
 
     /// Text for a double-quoted XML attribute: also `"` and whitespace other than
     /// spaces as character references, so parsers do not normalise them away.
     public static func xmlAttribute(_ text: String) -> String {
-        if isPlain(text, attributeBytes) { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in withoutANSI(text).unicodeScalars {
+        markup(text, plain: attributeBytes) { scalar in
             switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default: appendXMLAllowed(scalar, to: &out)
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "\"": "&quot;"
+            case "\n": "&#10;"
+            case "\r": "&#13;"
+            case "\t": "&#9;"
+            default: nil
             }
         }
-        return out
     }
 
     /// Text for HTML element content or a quoted attribute value.
     public static func html(_ text: String) -> String {
-        if isPlain(text, htmlBytes) { return text }
+        markup(text, plain: htmlBytes) { scalar in
+            switch scalar {
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "\"": "&quot;"
+            case "'": "&#39;"
+            default: nil
+            }
+        }
+    }
+
+    /// The shared loop of the markup escapes: `replacement` for the characters it names,
+    /// XML-forbidden characters made visible, ANSI colours dropped. Plain text is returned as is.
+    private static func markup(_ text: String, plain: [Bool], replacement: (Unicode.Scalar) -> String?) -> String {
+        if isPlain(text, plain) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in withoutANSI(text).unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: appendXMLAllowed(scalar, to: &out)
+            if let replaced = replacement(scalar) {
+                out += replaced
+            } else {
+                appendXMLAllowed(scalar, to: &out)
             }
         }
         return out

@@ -89,7 +89,10 @@ public struct RunSummary: Sendable, Equatable {
             SELECT MIN(started_at), MAX(finished_at) FROM jobs WHERE run_id = ? AND started_at IS NOT NULL
             """, arguments: [run.id])
         let start: Double? = span?[0]
-        let end: Double? = span?[1]
+        // Jobs handed back on a stop have no finish time; their recorded results do.
+        let lastResult = try Double.fetchOne(db, sql: "SELECT MAX(finished_at) FROM results WHERE run_id = ?",
+                                             arguments: [run.id])
+        let end: Double? = [span?[1] as Double?, lastResult].compactMap { $0 }.max()
         return RunSummary(
             run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests,
             pending: max(0, tests - tally.withResult), collectionErrors: errors, failedSubtests: tally.subtests,

@@ -28,6 +28,21 @@ import Testing
         #expect(byNode["tests/test_outcomes.py::test_subtests"] == "failed")
     }
 
+    @Test func collectionErrorsAreShownAndExitTwo() throws {
+        let arun = try ArunHarness()
+        try arun.folder.write("tests/test_ok.py", "def test_ok():\n    pass\n")
+        try arun.folder.write("tests/test_broken.py", "import no_such_module_here\n\ndef test_never():\n    pass\n")
+        let output = try arun.arun(["run", "-n", "2"])
+        #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.contains("1 collection error"), "\(output.stdout)")
+        let problems = try arun.queue().collectionErrors(run: 1)
+        #expect(problems.count == 1)
+        #expect(problems.first?.location.contains("test_broken.py") == true)
+        #expect(problems.first?.message.contains("no_such_module_here") == true, "\(problems)")
+        let tolerated = try arun.arun(["run", "-n", "2", "--", "--continue-on-collection-errors"])
+        #expect(tolerated.status == 0, "\(tolerated.stdout)\(tolerated.stderr)")
+    }
+
     @Test func crashesAndHangsAreIsolated() throws {
         let arun = try ArunHarness()
         try arun.folder.write("tests/test_crash.py", """

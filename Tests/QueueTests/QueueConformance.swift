@@ -187,6 +187,25 @@ enum QueueConformance {
         #expect(counts.open == 0)
     }
 
+    /// A job of whole files learns its tests while it runs; only its holder may add them.
+    static func registerAddsTestsToTheHeldJob(_ make: Factory) async throws {
+        let queue = try await make()
+        let run = try await queue.createRun(NewRun())
+        try await queue.enqueue([NewJob(name: "files", payload: #"{"files":["a.py"]}"#)], into: run.id)
+        let claim = try #require(try await queue.claim(run: run.id, worker: "w", lease: 60))
+        #expect(try await queue.testCount(of: claim) == 0)
+        let registered = try #require(try await queue.register(
+            [NewTest(nodeid: "a.py::x", file: "a.py"), NewTest(nodeid: "a.py::y", file: "a.py")], for: claim))
+        #expect(registered.map(\.nodeid) == ["a.py::x", "a.py::y"])
+        #expect(try await queue.testCount(of: claim) == 2)
+        #expect(try await queue.pendingTests(of: claim).map(\.nodeid) == ["a.py::x", "a.py::y"])
+        var stale = claim
+        stale.owner = "someone-else"
+        #expect(try await queue.register([NewTest(nodeid: "a.py::z")], for: stale) == nil)
+        try await queue.addCollectionErrors([CollectionProblem(location: "b.py", message: "ImportError")], run: run.id)
+        try await queue.addCollectionErrors([CollectionProblem(location: "b.py", message: "ImportError")], run: run.id)
+    }
+
     /// Every check, for a backend's suite to call in one go.
     static let all: [(String, @Sendable (@escaping Factory) async throws -> Void)] = [
         ("claimsLongestFirst", claimsLongestFirst),
@@ -200,5 +219,6 @@ enum QueueConformance {
         ("completeEnqueuesFollowUps", completeEnqueuesFollowUps),
         ("pendingTestsSkipRecorded", pendingTestsSkipRecorded),
         ("cancelStopsTheRun", cancelStopsTheRun),
+        ("registerAddsTestsToTheHeldJob", registerAddsTestsToTheHeldJob),
     ]
 }

@@ -80,6 +80,15 @@ import Testing
         #expect(DatabaseLocation.resolve(explicit: "x.db", environment: [:], currentDirectory: "/w") == "/w/x.db")
     }
 
+    @Test func collectionErrorsAreStoredOncePerLocation() async throws {
+        let folder = try TemporaryFolder()
+        let queue = try SQLiteQueue(path: folder.file("q.db"))
+        let run = try await queue.createRun(NewRun(collectionErrors: [CollectionProblem(location: "a.py", message: "SyntaxError")]))
+        try await queue.addCollectionErrors([CollectionProblem(location: "b.py", message: "ImportError")], run: run.id)
+        try await queue.addCollectionErrors([CollectionProblem(location: "b.py", message: "ImportError")], run: run.id)
+        #expect(try queue.collectionErrors(run: run.id).map(\.location) == ["a.py", "b.py"])
+    }
+
     @Test func enqueueSplitsIntoBatchesAndKeepsOrder() async throws {
         let folder = try TemporaryFolder()
         var configuration = SQLiteQueueConfiguration()
