@@ -279,7 +279,6 @@ def pytest_addoption(parser) -> None:
     )
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_configure(config) -> None:
     collect_path = config.getoption("arun_collect")
     serve = config.getoption("arun_serve") or _serve_from_env
@@ -293,14 +292,17 @@ def pytest_configure(config) -> None:
         # sys.stdout (a file object on fd 1), so it follows fd 1 to stderr.
         control, events = _take_over_stdio()
         config.pluginmanager.register(_ServeMode(config, control, events), "arun-serve")
-    if collect_path or serve:
-        # As an xdist worker does: arun reports from the events, and the terminal
-        # reporter's end-of-session summary hooks cost seconds (hypothesis's imports
-        # the whole hypothesis package, ~2 s here) for output nobody reads.
-        # trylast: the terminal plugin registers its reporter in its own configure.
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            config.pluginmanager.unregister(reporter, "terminalreporter")
+
+
+def _drop_terminal_summary(config) -> None:
+    """Unregister the terminal reporter once the work is done, so its end-of-session
+    summary hooks do not run: nobody reads that output (arun reports from the events),
+    and they cost seconds (hypothesis's summary hook imports the whole hypothesis
+    package, ~2 s here, at every pytest exit).  Not earlier: assertion explanations
+    need the reporter's terminal writer while tests run."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        config.pluginmanager.unregister(reporter, "terminalreporter")
 
 
 # --------------------------------------------------------------------------
@@ -411,6 +413,7 @@ class _CollectMode:
         # skips rewriting lastfailed/nodeids.  Set only now so the terminal
         # reporter, which ran before us, does not print the collected tree.
         self.config.option.collectonly = True
+        _drop_terminal_summary(self.config)
 
     def _write_items(self, session) -> None:
         rootpath = self.config.rootpath
@@ -651,6 +654,7 @@ class _ServeMode:
         _unset_stop_flags(session)
         session.testscollected = total_collected
         session.testsfailed = total_failed
+        _drop_terminal_summary(self.config)
         return True
 
     def _read_nodeids(self, message: dict, errors: list) -> list:

@@ -22,7 +22,7 @@ final class ProgressPrinter: @unchecked Sendable {
 
     func start() {
         task = Task { [self] in
-            var lastFailure = started.timeIntervalSince1970 - 1
+            var lastFailure = started.timeIntervalSince1970
             var lastPlain = Date.distantPast
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)

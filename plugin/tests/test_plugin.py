@@ -515,8 +515,9 @@ def test_serve_outcomes_match_plain_pytest_totals(tmp_path):
     assert parse_summary(plain_q.stdout) == terminal_totals(res.values(), verbose=True)
     suite = ET.parse(root / "junit.xml").getroot().find("testsuite")
     assert {k: int(suite.get(k)) for k in ("failures", "errors", "skipped")} == junit_totals(res.values())
-    # The serve process's own end-of-session summary (on stderr) agrees too.
-    assert parse_summary(serve.stderr()) == terminal_totals(res.values())
+    # The serve process prints no summary of its own: its terminal reporter is dropped
+    # before session end (see _drop_terminal_summary), so only the events count.
+    assert not re.search(r"\d+ passed", serve.stderr().splitlines()[-1] if serve.stderr().strip() else "")
 
     if HAS_SUBTESTS:
         sub = res["test_outcomes.py::test_subtests"]
