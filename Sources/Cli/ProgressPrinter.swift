@@ -45,8 +45,9 @@ final class ProgressPrinter: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    func stop() async {
         task?.cancel()
+        await task?.value
         if live { Console.print("\r\u{1B}[2K", terminator: "") }
     }
 

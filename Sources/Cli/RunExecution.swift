@@ -54,7 +54,7 @@ struct RunExecution {
                             control.stop(.interrupted)
                             try? await group.waitForAll()
                             try? await queue.deleteRun(target.id)
-                            progress.stop()
+                            await progress.stop()
                             throw PlanningFailure(error: error)
                         }
                         try await group.waitForAll()
@@ -67,7 +67,7 @@ struct RunExecution {
             } catch {
                 failure = error
             }
-            progress.stop()
+            await progress.stop()
             guard failure == nil, !control.isStopping, round < retries else { break }
             round += 1
             let retried = try await queue.retryFailures(run: target.id)

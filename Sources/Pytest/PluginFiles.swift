@@ -18,10 +18,12 @@ public enum PluginFiles {
         let file = folder.appending(path: "\(moduleName).py")
         if (try? String(contentsOf: file, encoding: .utf8)) == source { return folder }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // Write beside, then rename: a concurrent reader sees the old file or the new, never half.
-        let temporary = folder.appending(path: ".\(moduleName).\(getpid()).tmp")
+        // Write beside, then rename: a concurrent reader sees the old file or the new, never
+        // half. The name is unique: one arun starts several pytest processes at once.
+        let temporary = folder.appending(path: ".\(moduleName).\(UUID().uuidString).tmp")
         try source.write(to: temporary, atomically: false, encoding: .utf8)
-        guard rename(temporary.path, file.path) == 0 else {
+        guard rename(temporary.path, file.path) == 0
+                || (try? String(contentsOf: file, encoding: .utf8)) == source else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
         }
         return folder
