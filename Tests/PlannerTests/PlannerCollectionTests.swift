@@ -37,21 +37,7 @@ import Testing
                 """)
         }
         try folder.write("suite0/test_unmarked.py", "def test_plain():\n    pass\n")
-        try folder.write("conf/aomaker.yaml", """
-            target: ['iaas.p2','hpc']
-            marks:
-              iaas:
-                smoke:
-                  - iaas_image
-                  - iaas_volume
-                p2:
-                  - iaas_image_p2
-                  - iaas_volume_p2
-                  - iaas_network_p2
-              hpc:
-                - hpc_sw
-                - hpc_fs
-            """)
+        try folder.write("conf/aomaker.yaml", manualExample)
         return folder
     }
 

@@ -3,7 +3,7 @@ import Testing
 @testable import Planner
 
 /// The manual's example, verbatim in structure.
-private let manualExample = """
+let manualExample = """
 target: ['iaas.p2','hpc']
 marks:
   iaas:
