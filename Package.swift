@@ -28,7 +28,10 @@ let package = Package(
         // The database: schema, claims, leases, results, queries. Knows nothing about pytest.
         .target(
             name: "Queue",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             plugins: ["EmbedFiles"]
         ),
         // The Python side: interpreter discovery and the embedded pytest plugin.

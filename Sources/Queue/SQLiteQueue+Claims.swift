@@ -5,32 +5,31 @@ import GRDB
 extension SQLiteQueue {
     /// One statement under the write lock: the inner SELECT walks `jobs_claimable`
     /// in index order (no temp B-tree), so a claim costs the same with 10 or 100,000 jobs.
+    /// Parameters: ?1 owner, ?2 lease expiry, ?3 now, ?4 run.
     static let claimSQL = """
         UPDATE jobs
-        SET state = 'running', lease_owner = :owner, lease_expires_at = :expires, started_at = :now
+        SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, started_at = ?3
         WHERE id = (
             SELECT id FROM jobs
-            WHERE run_id = :run AND state = 'queued' AND available_at <= :now
+            WHERE run_id = ?4 AND state = 'queued' AND available_at <= ?3
             ORDER BY estimated_seconds DESC, id
             LIMIT 1)
         RETURNING id, run_id, name, attempt, max_attempts, estimated_seconds, lease_expires_at, payload
         """
 
-    /// The guard every lease-holder write carries.
+    /// Parameters: ?1 now, ?2 job, ?3 owner, ?4 attempt.
+    static let completeSQL = """
+        UPDATE jobs SET state = 'done', finished_at = ?1, lease_expires_at = NULL
+        WHERE id = ?2 AND state = 'running' AND lease_owner = ?3 AND attempt = ?4
+        """
+
+    /// The guard every other lease-holder write carries.
     static let heldByClaim = "id = :job AND state = 'running' AND lease_owner = :owner AND attempt = :attempt"
 
     public func claim(run: RunID, worker: String, lease: Double) async throws -> Claim? {
         let now = self.now
-        return try await write { db in try Self.claim(run: run, worker: worker, lease: lease, now: now, db: db) }
-    }
-
-    static func claim(run: RunID, worker: String, lease: Double, now: Double, db: Database) throws -> Claim? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: claimSQL),
-            arguments: ["owner": worker, "expires": now + lease, "now": now, "run": run])
-        return row.map { row in
-            Claim(jobID: row[0], runID: row[1], name: row[2], owner: worker, attempt: row[3], maxAttempts: row[4],
-                  estimatedSeconds: row[5], leaseExpiresAt: row[6], payload: row[7])
+        return try await claimWrite { connection in
+            try connection.claim(run: run, worker: worker, expires: now + lease, now: now)
         }
     }
 
@@ -49,23 +48,31 @@ extension SQLiteQueue {
     @discardableResult
     public func complete(_ claim: Claim, followUps: [NewJob]) async throws -> Bool {
         let now = self.now
-        return try await write { db in try Self.complete(claim, followUps: followUps, now: now, db: db) }
+        guard followUps.isEmpty else {
+            return try await write { db in try Self.complete(claim, followUps: followUps, now: now, db: db) }
+        }
+        return try await claimWrite { connection in try connection.complete(claim, now: now) }
     }
 
+    /// One transaction for the common case, so a worker that finishes a job holds the
+    /// write lock once; with follow-up jobs (rare: after a crash) they stay two.
     public func completeAndClaim(_ claim: Claim, followUps: [NewJob], lease: Double) async throws -> Handover {
         let now = self.now
-        return try await write { db in
-            let completed = try Self.complete(claim, followUps: followUps, now: now, db: db)
-            let next = try Self.claim(run: claim.runID, worker: claim.owner, lease: lease, now: now, db: db)
+        guard followUps.isEmpty else {
+            let completed = try await complete(claim, followUps: followUps)
+            return Handover(completed: completed, next: try await self.claim(run: claim.runID, worker: claim.owner, lease: lease))
+        }
+        return try await claimWrite { connection in
+            let completed = try connection.complete(claim, now: now)
+            let next = try connection.claim(run: claim.runID, worker: claim.owner, expires: now + lease, now: now)
             return Handover(completed: completed, next: next)
         }
     }
 
+    /// Completion with follow-up jobs, on the pool's writer, in one transaction.
     static func complete(_ claim: Claim, followUps: [NewJob], now: Double, db: Database) throws -> Bool {
-        try db.cachedStatement(sql: """
-            UPDATE jobs SET state = 'done', finished_at = :now, lease_expires_at = NULL
-            WHERE \(heldByClaim)
-            """).execute(arguments: claimArguments(claim, ["now": now]))
+        try db.cachedStatement(sql: completeSQL)
+            .execute(arguments: [now, claim.jobID, claim.owner, claim.attempt])
         guard db.changesCount == 1 else { return false }
         for job in followUps {
             _ = try insert(job, run: claim.runID, db: db)

@@ -25,6 +25,8 @@ public final class SQLiteQueue: JobQueue {
     public let path: String
     public let configuration: SQLiteQueueConfiguration
     let pool: DatabasePool
+    /// Claims and completions, off GRDB (see ``ClaimConnection``).
+    let claims: ClaimConnection
 
     /// Opens (creating and migrating when needed) the database at `path`.
     public init(path: String, configuration: SQLiteQueueConfiguration = .init()) throws {
@@ -37,16 +39,9 @@ public final class SQLiteQueue: JobQueue {
         // process sleeps the other commits in a row with a warm page cache.
         config.busyMode = .timeout(configuration.busyTimeout)
         config.journalMode = .wal
-        let durable = configuration.durable
+        let pragmas = Self.pragmas(durable: configuration.durable)
         config.prepareDatabase { db in
-            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-            // Pages come from the shared mapping instead of a pread each time another
-            // process's commit invalidates this connection's cache.
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
-            // Checkpoint (and fsync) every ~40 MB of WAL instead of every 4 MB: a claim writes
-            // a few pages, and at the default a checkpoint came every ~300 claims.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
-            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            for pragma in pragmas { try db.execute(sql: pragma) }
         }
         do {
             let lock = try FileLock(path: path + ".lock")
@@ -57,6 +52,7 @@ public final class SQLiteQueue: JobQueue {
         }
         do {
             try Migrations.apply(to: pool, path: path)
+            claims = try ClaimConnection(path: path, busyTimeout: configuration.busyTimeout, pragmas: pragmas)
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path)
         }
@@ -68,6 +64,21 @@ public final class SQLiteQueue: JobQueue {
     }
 
     var now: Double { configuration.clock() }
+
+    /// Set on every connection, GRDB's and the claim connection.
+    static func pragmas(durable: Bool) -> [String] {
+        [
+            // `NORMAL` is safe in WAL mode; see ``SQLiteQueueConfiguration/durable``.
+            durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+            // Pages come from the shared mapping instead of a pread each time another
+            // process's commit invalidates this connection's cache.
+            "PRAGMA mmap_size = 268435456",
+            // Checkpoint (and fsync) every ~40 MB of WAL instead of every 4 MB: a claim writes
+            // a few pages, and at the default a checkpoint came every ~300 claims.
+            "PRAGMA wal_autocheckpoint = 10000",
+            "PRAGMA journal_size_limit = 67108864",
+        ]
+    }
 
     /// The schema version: how many migrations are applied.
     public func schemaVersion() throws -> Int {
@@ -82,11 +93,20 @@ public final class SQLiteQueue: JobQueue {
     /// hops to its own queue and back, and those two thread wake-ups cost more than
     /// the claim itself (measured: 5× fewer claims per second on a loaded machine).
     func write<T: Sendable>(_ updates: (Database) throws -> T) async throws -> T {
+        try await retryingBusy { try pool.write(updates) }
+    }
+
+    /// Like ``write(_:)``, on the claim connection.
+    func claimWrite<T: Sendable>(_ updates: (ClaimConnection) throws -> T) async throws -> T {
+        try await retryingBusy { try claims.transaction(updates) }
+    }
+
+    private func retryingBusy<T>(_ transaction: () throws -> T) async throws -> T {
         let deadline = now + configuration.busyTimeout
         var tries = 0
         while true {
             do {
-                return try pool.write(updates)
+                return try transaction()
             } catch let error as DatabaseError where Self.isBusy(error) {
                 tries += 1
                 if now >= deadline { throw QueueError.busy(path: path, seconds: configuration.busyTimeout) }

@@ -10,7 +10,7 @@ import Testing
         let queue = try SQLiteQueue(path: folder.file("q.db"))
         let details = try queue.readSync { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteQueue.claimSQL,
-                             arguments: ["owner": "w", "expires": 1, "now": 0, "run": 1]).map { $0["detail"] as String }
+                             arguments: ["w", 1, 0, 1]).map { $0["detail"] as String }
         }
         #expect(details.contains { $0.contains("jobs_claimable") }, "plan: \(details)")
         #expect(!details.contains { $0.contains("TEMP B-TREE") }, "plan: \(details)")
