@@ -31,15 +31,21 @@ Control lines (parent -> child stdin), one JSON object per line:
       {"job": ID, "tests_file": PATH}  PATH holds a JSON array of node ids
           (relative to rootdir, as collect mode printed them); an inline
           "tests": [...] array is accepted instead of "tests_file".
+      {"job": ID, "files": [PATH, ...]}  every test of these files (relative
+          to rootdir); job_start then lists them in "items".
       {"quit": true} or EOF  ends the loop; pytest then finishes normally.
 
-Events (child stdout), one JSON object per line, one write() per line:
+Events (child stdout), one JSON object per line.  Each line is written as it
+happens, except a result, which goes out in one write() with the event after
+it (the next start, or job_done):
 
       {"ev":"ready","pid","rootdir","pytest"}
-      {"ev":"job_start","job","collected","missing","errors":[{location,message}]}
+      {"ev":"job_start","job","collected","missing","errors":[{location,message}],
+          "items":[[nodeid, file, [marks]], ...]  (files jobs only)}
       {"ev":"start","nodeid"}
       {"ev":"result","nodeid","outcome","duration","message","details",
           "stdout","stderr","teardown_error","call_outcome","subtests"}
+          (fields after "duration" are left out when null or false)
       {"ev":"job_done","job","stopped"}   stopped: -x/--maxfail reason or null
       {"ev":"protocol_error","message"}   unreadable control line (skipped)
 
@@ -73,6 +79,7 @@ Events (child stdout), one JSON object per line, one write() per line:
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -294,15 +301,25 @@ def pytest_configure(config) -> None:
         config.pluginmanager.register(_ServeMode(config, control, events), "arun-serve")
 
 
-def _drop_terminal_summary(config) -> None:
-    """Unregister the terminal reporter once the work is done, so its end-of-session
-    summary hooks do not run: nobody reads that output (arun reports from the events),
-    and they cost seconds (hypothesis's summary hook imports the whole hypothesis
-    package, ~2 s here, at every pytest exit).  Not earlier: assertion explanations
-    need the reporter's terminal writer while tests run."""
+def _finish_quietly(config) -> None:
+    """Skip the end-of-session work nobody reads, once this mode's work is done.
+
+    The terminal reporter is unregistered so its summary hooks do not run: arun
+    reports from the events, and they cost seconds (hypothesis's summary hook
+    imports the whole hypothesis package, ~2 s here, at every pytest exit).  Not
+    earlier: assertion explanations need the reporter's terminal writer while
+    tests run.
+
+    Every object alive now moves to the collector's permanent generation: pytest's
+    unraisable-exception cleanup runs five full collections at exit to surface
+    errors raised in finalizers, as warnings that serve and collect modes never
+    show, and with every node, report and module of the session alive those took
+    1-1.5 s of CPU per 10,000 tests here.
+    """
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         config.pluginmanager.unregister(reporter, "terminalreporter")
+    gc.freeze()
 
 
 # --------------------------------------------------------------------------
@@ -413,7 +430,7 @@ class _CollectMode:
         # skips rewriting lastfailed/nodeids.  Set only now so the terminal
         # reporter, which ran before us, does not print the collected tree.
         self.config.option.collectonly = True
-        _drop_terminal_summary(self.config)
+        _finish_quietly(self.config)
 
     def _write_items(self, session) -> None:
         rootpath = self.config.rootpath
@@ -535,6 +552,48 @@ def _unset_stop_flags(session) -> None:
             setattr(session, name, False)
 
 
+def _install_directory_cache(session) -> None:
+    """Collect each directory once per process, not once per job.
+
+    A job's files are collection arguments, and pytest resolves every argument
+    from the root down: each job rebuilt the Dir node of every directory on the
+    way and listed it, making a Module node for each of its files (100 per
+    directory in a big suite), to keep the one it wanted.  That was ~10 % of a
+    worker's time on trivial tests.  Here a directory's node and its listing
+    live as long as the process, as they do in one ordinary pytest session; only
+    successful listings are kept, so a failing directory is retried and
+    reported by every job that needs it.  Module nodes are re-collected per job
+    as before (fresh items).  pytest < 8 has no Directory nodes: left alone.
+    """
+    directory = getattr(pytest, "Directory", None)
+    collect_path = getattr(session, "_collect_path", None)
+    collect_one = getattr(session, "_collect_one_node", None)
+    if directory is None or collect_path is None or collect_one is None:
+        return
+    paths: dict = {}
+    listings: dict = {}
+
+    def cached_collect_path(path, _per_call_cache):
+        return collect_path(path, paths)
+
+    def cached_collect_one(node, handle_dupes=True):
+        if not isinstance(node, directory):
+            return collect_one(node, handle_dupes)
+        report = listings.get(node)
+        if report is None:
+            report, duplicate = collect_one(node, handle_dupes)
+            if report.passed:
+                listings[node] = report
+            return report, duplicate
+        # A listing from an earlier job: new to this collection, so not a duplicate
+        # (genitems would skip its children); it passed, so nothing to report again.
+        session._collection_cache[node] = report
+        return report, False
+
+    session._collect_path = cached_collect_path
+    session._collect_one_node = cached_collect_one
+
+
 def _install_fixture_dedup(session) -> None:
     """Keep the fixture registry from growing one copy per job.
 
@@ -583,13 +642,32 @@ class _ServeMode:
         # list its collection errors go to.
         self.wanted: set | None = None
         self.job_errors: list | None = None
+        # Encoded events waiting for the next write (see _hold).
+        self._held = b""
         # Per-test accumulation between logstart and logfinish.
         self._reset_test()
 
     def _emit(self, obj: dict) -> None:
-        # One unbuffered write per line: a crash later loses nothing already
-        # reported, and the parent sees each event as it happens.
-        _write_all(self.events_fd, _dumps(obj))
+        # Unbuffered: a crash later loses nothing already reported, and the
+        # parent sees each event as it happens.
+        line = _dumps(obj)
+        if self._held:
+            line = self._held + line
+            self._held = b""
+        _write_all(self.events_fd, line)
+
+    def _hold(self, obj: dict) -> None:
+        """A result waits for the next event (the next test's start, or job_done)
+        and goes out in the same write: one write and one wake-up of the parent per
+        test instead of two.  Between a test's logfinish and the next logstart no
+        test code runs, so a crash cannot strand a held result; a stop or an
+        interrupt flushes it (`_flush`)."""
+        self._held += _dumps(obj)
+
+    def _flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, b""
+            _write_all(self.events_fd, held)
 
     # ---- collection --------------------------------------------------------
 
@@ -618,6 +696,7 @@ class _ServeMode:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         _install_fixture_dedup(session)
+        _install_directory_cache(session)
         # Not at configure time: the subtests plugin may configure after us.
         self.failed_subtests = _failed_subtests_counter(self.config)
         self._emit(
@@ -628,6 +707,20 @@ class _ServeMode:
                 "pytest": pytest.__version__,
             }
         )
+        try:
+            total_collected, total_failed = self._serve(session)
+        finally:
+            self._flush()
+        # pytest's exit code then sums up all jobs: 1 if any test failed,
+        # 5 if no job collected anything, else 0.
+        _unset_stop_flags(session)
+        session.testscollected = total_collected
+        session.testsfailed = total_failed
+        _finish_quietly(self.config)
+        return True
+
+    def _serve(self, session) -> tuple[int, int]:
+        """Runs jobs as control lines ask; returns (tests collected, tests failed)."""
         total_collected = 0
         total_failed = 0
         with open(self.control_fd, "rb", closefd=False) as control:
@@ -649,13 +742,7 @@ class _ServeMode:
                 collected, failed = self._run_job(session, message)
                 total_collected += collected
                 total_failed += failed
-        # pytest's exit code then sums up all jobs: 1 if any test failed,
-        # 5 if no job collected anything, else 0.
-        _unset_stop_flags(session)
-        session.testscollected = total_collected
-        session.testsfailed = total_failed
-        _drop_terminal_summary(self.config)
-        return True
+        return total_collected, total_failed
 
     def _read_nodeids(self, message: dict, errors: list) -> list:
         nodeids = message.get("tests")
@@ -956,19 +1043,19 @@ class _ServeMode:
             stdout = _tail_bytes(out) if out else None
             stderr = _tail_bytes(err) if err else None
 
-        self._emit(
-            {
-                "ev": "result",
-                "nodeid": nodeid,
-                "outcome": outcome,
-                "duration": self.duration,
-                "message": message,
-                "details": details,
-                "stdout": stdout,
-                "stderr": stderr,
-                "teardown_error": teardown_error,
-                "call_outcome": call_outcome,
-                "subtests": subtests,
-            }
-        )
+        event = {"ev": "result", "nodeid": nodeid, "outcome": outcome, "duration": self.duration}
+        # Absent means null (or false): most results are a passed test with nothing
+        # to add, and a short line is cheaper to write and to read.
+        for key, value in (
+            ("message", message),
+            ("details", details),
+            ("stdout", stdout),
+            ("stderr", stderr),
+            ("teardown_error", teardown_error),
+            ("call_outcome", call_outcome),
+            ("subtests", subtests),
+        ):
+            if value:
+                event[key] = value
+        self._hold(event)
         self._reset_test()

@@ -3,7 +3,17 @@ import Pytest
 import Subprocess
 
 /// Splits the plugin's event stream into lines and decodes each.
+///
+/// Reads wait a moment before asking for more bytes, so that a stream of short tests
+/// arrives as a few lines per read: each read costs the parent an epoll wake-up, a
+/// thread hop and a few system calls, which at one read per test cost ~270 µs of CPU
+/// per test here, taken from the pytest processes on a 2-core machine.
 struct EventReader {
+    /// The pause before a read (measured on 10,000 trivial tests: the parent's CPU fell
+    /// from 2.1–2.4 s without it to 1.6 s at 10 ms and 1.1–1.4 s at 20 ms). Results are
+    /// written in batches every half second anyway; the caller skips the pause when it
+    /// expects the job's end next, so a finished job is not left waiting.
+    static let coalescing: UInt64 = 20_000_000
     private var iterator: SubprocessOutputSequence.AsyncIterator
     private var pending: [UInt8] = []
     /// Start of the first unread line in `pending`.
@@ -17,7 +27,8 @@ struct EventReader {
     }
 
     /// The next event, or nil at end of stream (the process closed stdout, usually by dying).
-    mutating func next() async -> PluginEvent? {
+    /// `coalescing`: pause before reading, so that more lines arrive per read.
+    mutating func next(coalescing: Bool = true) async -> PluginEvent? {
         while true {
             if let newline = pending[scanned...].firstIndex(of: 0x0A) {
                 let event = PluginEvent.decode(pending[start..<newline])
@@ -37,6 +48,7 @@ struct EventReader {
             scanned = pending.count
             if ended { return nil }
             do {
+                if coalescing { try? await Task.sleep(nanoseconds: Self.coalescing) }
                 guard let buffer = try await iterator.next() else {
                     ended = true
                     continue

@@ -48,9 +48,13 @@ extension Worker {
         var recorded = Set<TestID>()
         var batch = ResultBatch(count: configuration.flushCount, interval: configuration.flushInterval, now: now)
         var startedAt: [String: Double] = [:]
-        while let event = await reader.next() {
+        // Results still to come once job_start has said how many tests run; at zero the
+        // next line is job_done, and it is read at once.
+        var awaiting = Int.max
+        while let event = await reader.next(coalescing: awaiting > 0) {
             switch event.ev {
             case .jobStart:
+                awaiting = event.collected ?? Int.max
                 if case let .list(problems)? = event.errors, !problems.isEmpty {
                     try await queue.addCollectionErrors(
                         problems.map { CollectionProblem(location: $0.location, message: $0.message) }, run: run.id)
@@ -75,6 +79,7 @@ extension Worker {
                 startedAt[nodeid] = now
                 state.started(nodeid, at: now)
             case .result:
+                awaiting -= 1
                 guard let nodeid = event.nodeid, let test = byNodeid[nodeid] else { continue }
                 state.finished()
                 recorded.insert(test.testID)

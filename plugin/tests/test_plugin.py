@@ -78,6 +78,9 @@ def plain_collected_ids(root: Path, *args: str) -> list:
     return [line for line in proc.stdout.splitlines() if "::" in line]
 
 
+RESULT_OPTIONAL = ("message", "details", "stdout", "stderr", "teardown_error", "call_outcome", "subtests")
+
+
 class Serve:
     """A serve-mode child driven like the arun worker drives it."""
 
@@ -104,7 +107,12 @@ class Serve:
     def _read(self) -> None:
         for line in self.proc.stdout:
             self.raw_lines.append(line)
-            self.events.put(json.loads(line))
+            event = json.loads(line)
+            if event["ev"] == "result":
+                # The protocol leaves these out when null or false.
+                for key in RESULT_OPTIONAL:
+                    event.setdefault(key, False if key == "teardown_error" else None)
+            self.events.put(event)
         self.events.put(None)
 
     def next(self):
