@@ -325,11 +325,15 @@ def python_info(python: str) -> dict:
 
 
 def find_arun(explicit: str | None) -> tuple[str | None, str]:
-    """The arun binary: --arun, $ARUN_BIN, .build/release/arun, .build/debug/arun."""
+    """The arun binary: --arun, $ARUN_BIN, .build/release/arun, .build/debug/arun.
+
+    Made absolute: contenders run in the suite's directory, not this one."""
     if explicit:
+        explicit = os.path.abspath(explicit)
         return (explicit, "--arun") if os.access(explicit, os.X_OK) else (None, f"--arun {explicit} is not executable")
     env = os.environ.get("ARUN_BIN")
     if env:
+        env = os.path.abspath(env)
         return (env, "ARUN_BIN") if os.access(env, os.X_OK) else (None, f"ARUN_BIN={env} is not executable")
     for kind in ("release", "debug"):
         p = REPO / ".build" / kind / "arun"
@@ -632,6 +636,34 @@ class Runner:
             rec["report"] = self.arun_report()
         return rec
 
+    def compare_outcomes(self, suite: Suite) -> dict:
+        """Untimed: one serial pytest run (verdicts recorded by outcome_recorder.py) and
+        one arun run on a new database; the per-test outcomes of both, compared."""
+        work = Path(tempfile.mkdtemp(prefix="arun-bench-outcomes-"))
+        try:
+            env = dict(self.env)
+            env["BENCH_OUTCOMES"] = str(work / "pytest.json")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "bench"), env.get("PYTHONPATH")]))
+            logdir = self.out / "logs" / suite.name
+            clear_caches(suite.root)
+            run_set([ProcSpec(self.pytest_cmd(suite, "-p", "outcome_recorder"), suite.root,
+                              logdir / "outcomes-pytest.log", env)], self.timeout_for(suite), 1.0)
+            clear_caches(suite.root)
+            run_set([ProcSpec(self.arun_cmd(suite, work / "arun.db"), suite.root, logdir / "outcomes-arun.log",
+                              self.arun_env)], self.timeout_for(suite), 1.0)
+            clear_caches(suite.root)
+            serial = json.loads((work / "pytest.json").read_text())
+            r = subprocess.run([self.caps.path, "report", "--format", "json", "--db", str(work / "arun.db")],
+                               capture_output=True, text=True, timeout=120, env=self.arun_env)
+            arun = {t["nodeid"]: t["outcome"] for t in json.loads(r.stdout)["tests"]}
+        except (OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+            return {"error": f"{type(e).__name__}: {e}"}
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        differ = sorted(n for n in set(serial) | set(arun) if serial.get(n) != arun.get(n))
+        return {"tests": len(serial), "arun_tests": len(arun), "differ": len(differ),
+                "examples": [f"{n}: pytest {serial.get(n)}, arun {arun.get(n)}" for n in differ[:10]]}
+
     def arun_report(self) -> dict:
         try:
             r = subprocess.run([self.caps.path, "report", "--format", "json", "--db", str(self.db_dir / "arun.db")],
@@ -746,6 +778,14 @@ def suite_markdown(suite: Suite, s: dict, startup: float, w: int) -> str:
             f"| {fmt(row.get('vs_best_xdist'))} | {fmt(row.get('speedup_vs_serial'))} | {fmt(row.get('efficiency'))} "
             f"| {fmt(row.get('median_peak_rss_mib'), '{:.0f}')} | {fmt(row.get('passed'), '{}')} "
             f"| {fmt(row.get('failed'), '{}')} | {fmt(row.get('exit'), '{}')} | {notes[:400]} |")
+    check = s.get("outcomes_check")
+    if check:
+        if check.get("error"):
+            lines += ["", f"Per-test outcomes vs serial pytest: check failed ({check['error']})"]
+        else:
+            lines += ["", f"Per-test outcomes vs serial pytest (one untimed run each): {check['tests']} tests, "
+                          f"arun recorded {check['arun_tests']}, **{check['differ']} differ**"
+                          + "".join(f"\n  - {e}" for e in check["examples"])]
     lines += ["", "<details><summary>commands (run in the suite's root; $TMP = a new temporary directory)</summary>", ""]
     for name, row in s["rows"].items():
         lines.append(f"- {name}: `{row['command']}`")
@@ -907,6 +947,12 @@ def main(argv=None) -> int:
                 d["problems"] = judge(suite, d["runs"], reference)
                 failures += [f"{suite.name}/{c.name}: {p}" for p in d["problems"]]
             summary = summarize(suite, cs, data, startup, args.workers)
+            if sname == "real" and runner.caps.run and data.get("pytest", {}).get("runs"):
+                log(f"suite {suite.name}: per-test outcomes, serial pytest vs arun (untimed)")
+                check = runner.compare_outcomes(suite)
+                summary["outcomes_check"] = check
+                if check.get("error") or check.get("differ"):
+                    failures.append(f"{suite.name}: per-test outcomes differ from serial pytest: {check}")
             results["suites"][suite.name] = {
                 "root": str(suite.root), "kind": suite.kind, "count": suite.count,
                 "sum_seconds": suite.sum_seconds, "longest_seconds": suite.longest_seconds,

@@ -130,6 +130,36 @@ import Testing
         #expect(after.allSatisfy { $0.outcome == "passed" && $0.attempt == 1 })
     }
 
+    /// SIGTERM (what CI runners and `timeout` send) to `arun run --mp`: the `arun work`
+    /// children and their pytest processes all end, the run is resumable, nothing is lost.
+    @Test func terminatedMultiProcessRunStopsEveryProcessAndResumes() throws {
+        let arun = try ArunHarness()
+        try Suites.trivial(in: arun.folder, files: 6, perFile: 10, sleep: 0.1)
+        let run = try arun.start(["run", "--mp", "-n", "2"])
+        let deadline = Date().addingTimeInterval(120)
+        while (try? arun.results().count) ?? 0 < 5 && Date() < deadline { usleep(100_000) }
+        let workers = ProcessTree.children(of: run.pid)
+        let pytests = workers.flatMap { ProcessTree.children(of: $0) }
+        #expect(workers.count == 2 && pytests.count == 2, "workers \(workers), their children \(pytests)")
+        let terminatedAt = Date()
+        run.signal(SIGTERM)
+        let first = try run.wait(timeout: 60)
+        #expect(Date().timeIntervalSince(terminatedAt) < 8, "stopped within seconds")
+        #expect(first.status == 2, "\(first.stdout)\(first.stderr)")
+        usleep(200_000)
+        let alive = (workers + pytests).filter { kill($0, 0) == 0 }
+        #expect(alive.isEmpty, "still running after arun exited: \(alive.map(ProcessTree.commandLine))")
+        #expect(try arun.queue().latestRun()?.status == .interrupted)
+        let before = try arun.results().count
+        #expect(before > 0 && before < 60, "partial: \(before)")
+
+        let second = try arun.arun(["run", "--resume"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let after = try arun.results()
+        #expect(after.count == 60)
+        #expect(Set(after.map(\.nodeid)).count == 60)
+    }
+
     @Test func exitFirstStopsAllWorkersWithinSeconds() throws {
         let arun = try ArunHarness()
         try Suites.trivial(in: arun.folder, files: 8, perFile: 10, sleep: 0.3)
