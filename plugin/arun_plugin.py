@@ -562,7 +562,10 @@ def _install_directory_cache(session) -> None:
     worker's time on trivial tests.  Here a directory's node and its listing
     live as long as the process, as they do in one ordinary pytest session; only
     successful listings are kept, so a failing directory is retried and
-    reported by every job that needs it.  Module nodes are re-collected per job
+    reported by every job that needs it.  A listing depends on the job's
+    arguments in one way: a file named explicitly is collected even when it
+    does not match ``python_files``; a job naming a file its directory's kept
+    listing lacks gets a fresh listing.  Module nodes are re-collected per job
     as before (fresh items).  pytest < 8 has no Directory nodes: left alone.
     """
     directory = getattr(pytest, "Directory", None)
@@ -579,11 +582,16 @@ def _install_directory_cache(session) -> None:
     def cached_collect_one(node, handle_dupes=True):
         if not isinstance(node, directory):
             return collect_one(node, handle_dupes)
-        report = listings.get(node)
-        if report is None:
+        kept = listings.get(node)
+        if kept is not None:
+            report, listed = kept
+            wanted = getattr(session, "_initialpaths", ())
+            if any(p.parent == node.path and p not in listed for p in wanted):
+                kept = None
+        if kept is None:
             report, duplicate = collect_one(node, handle_dupes)
             if report.passed:
-                listings[node] = report
+                listings[node] = (report, {getattr(n, "path", None) for n in report.result})
             return report, duplicate
         # A listing from an earlier job: new to this collection, so not a duplicate
         # (genitems would skip its children); it passed, so nothing to report again.

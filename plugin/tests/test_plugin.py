@@ -652,6 +652,28 @@ def test_serve_three_jobs_fixtures_missing_and_collect_errors(tmp_path):
         assert serve.quit() == 0
 
 
+def test_serve_lists_a_directory_once_but_sees_files_named_later(tmp_path):
+    # A file outside python_files is collected when named; the listing of its
+    # directory kept from an earlier job did not include it.
+    root = write_suite(
+        tmp_path / "suite",
+        {
+            "pytest.ini": "[pytest]\n",
+            "d/test_a.py": "def test_a():\n    pass\n",
+            "d/check_b.py": "def test_b():\n    pass\n",
+        },
+    )
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    first = results(serve.job(["d/test_a.py::test_a"]))
+    again = results(serve.job(["d/test_a.py::test_a"]))
+    named = serve.job(["d/check_b.py::test_b"])
+    assert first["d/test_a.py::test_a"]["outcome"] == "passed"
+    assert again["d/test_a.py::test_a"]["outcome"] == "passed"
+    assert named[0]["missing"] == [] and named[0]["errors"] == []
+    assert results(named)["d/check_b.py::test_b"]["outcome"] == "passed"
+    assert serve.quit() == 0
+
+
 def test_serve_segfault_leaves_start_without_result(tmp_path):
     root = write_suite(
         tmp_path / "suite",
