@@ -575,6 +575,18 @@ def _install_directory_cache(session) -> None:
         return
     paths: dict = {}
     listings: dict = {}
+    # The job's named paths by parent directory, rebuilt when a new collection
+    # starts (pytest sets a new _initialpaths set per perform_collect).
+    named: dict = {"initial": None, "by_parent": {}}
+
+    def named_in(directory) -> list:
+        initial = getattr(session, "_initialpaths", None)
+        if named["initial"] is not initial:
+            by_parent: dict = {}
+            for path in initial or ():
+                by_parent.setdefault(path.parent, []).append(path)
+            named["initial"], named["by_parent"] = initial, by_parent
+        return named["by_parent"].get(directory, [])
 
     def cached_collect_path(path, _per_call_cache):
         return collect_path(path, paths)
@@ -585,8 +597,7 @@ def _install_directory_cache(session) -> None:
         kept = listings.get(node)
         if kept is not None:
             report, listed = kept
-            wanted = getattr(session, "_initialpaths", ())
-            if any(p.parent == node.path and p not in listed for p in wanted):
+            if any(path not in listed for path in named_in(node.path)):
                 kept = None
         if kept is None:
             report, duplicate = collect_one(node, handle_dupes)
