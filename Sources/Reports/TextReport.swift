@@ -60,6 +60,9 @@ extension RunReport {
                            + Format.seconds(worker.testSeconds).leftPadded(10)
                            + Format.percent(worker.idleShare).leftPadded(7))
             }
+            // Without this line "idle" read as the opposite of the efficiency below, which
+            // counts from the first job: a 2-second run showed 40 % idle and 95 % efficiency.
+            out.append("  (idle: share of the worker's life outside jobs, pytest start-up and exit included)")
             out.append("")
         }
         var timing = "wall \(Format.seconds(wallSeconds)), \(workerCount) worker\(workerCount == 1 ? "" : "s")"

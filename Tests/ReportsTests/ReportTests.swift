@@ -95,6 +95,7 @@ import Testing
         #expect(text.contains("FLAKY (1)") && text.contains("tests/test_b.py::test_flaky (failed on attempt 1; passed on attempt 2)"))
         #expect(text.contains("SLOWEST 10") && text.contains("3.00s  tests/test_b.py::TestGroup::test_hang"))
         #expect(text.contains("WORKERS") && text.contains("w1") && text.contains("w2"))
+        #expect(text.contains("idle: share of the worker's life outside jobs"), "the idle column says what it counts")
         #expect(text.contains("efficiency "))
         #expect(text.contains("run 1 \"nightly\" (complete): 3 failed, 2 passed, 1 flaky"), "\(text)")
         #expect(!text.contains("\u{1b}") && !text.contains("\u{0}"))
