@@ -12,11 +12,16 @@ import json
 import os
 
 _phases: dict[str, dict[str, str]] = {}
+_config = None
+
+
+def pytest_configure(config) -> None:
+    global _config
+    _config = config
 
 
 def pytest_runtest_logreport(report) -> None:
-    config = _config
-    category = config.hook.pytest_report_teststatus(report=report, config=config)[0]
+    category = _config.hook.pytest_report_teststatus(report=report, config=_config)[0]
     _phases.setdefault(report.nodeid, {})[report.when] = category or "passed"
 
 
@@ -28,14 +33,6 @@ def _verdict(phases: dict[str, str]) -> str:
     if phases.get("teardown") in ("error", "failed") and outcome == "passed":
         return "error"  # pytest's "1 passed, 1 error"; arun records "error" too
     return outcome
-
-
-_config = None
-
-
-def pytest_configure(config) -> None:
-    global _config
-    _config = config
 
 
 def pytest_sessionfinish(session) -> None:

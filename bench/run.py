@@ -653,10 +653,8 @@ class Runner:
                               self.arun_env)], self.timeout_for(suite), 1.0)
             clear_caches(suite.root)
             serial = json.loads((work / "pytest.json").read_text())
-            r = subprocess.run([self.caps.path, "report", "--format", "json", "--db", str(work / "arun.db")],
-                               capture_output=True, text=True, timeout=120, env=self.arun_env)
-            arun = {t["nodeid"]: t["outcome"] for t in json.loads(r.stdout)["tests"]}
-        except (OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+            arun = {t["nodeid"]: t["outcome"] for t in self.report_json(work / "arun.db")["tests"]}
+        except (OSError, ValueError, KeyError, RuntimeError, subprocess.SubprocessError) as e:
             return {"error": f"{type(e).__name__}: {e}"}
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -664,16 +662,20 @@ class Runner:
         return {"tests": len(serial), "arun_tests": len(arun), "differ": len(differ),
                 "examples": [f"{n}: pytest {serial.get(n)}, arun {arun.get(n)}" for n in differ[:10]]}
 
+    def report_json(self, db: Path) -> dict:
+        """`arun report --format json` of `db`; RuntimeError when arun exits non-zero,
+        ValueError when it prints something else than JSON."""
+        r = subprocess.run([self.caps.path, "report", "--format", "json", "--db", str(db)],
+                           capture_output=True, text=True, timeout=120, env=self.arun_env)
+        if r.returncode != 0:
+            raise RuntimeError(f"exit {r.returncode}: {r.stderr.strip()[:300]}")
+        return json.loads(r.stdout)
+
     def arun_report(self) -> dict:
         try:
-            r = subprocess.run([self.caps.path, "report", "--format", "json", "--db", str(self.db_dir / "arun.db")],
-                               capture_output=True, text=True, timeout=120, env=self.arun_env)
-        except (OSError, subprocess.TimeoutExpired) as e:
+            return {"outcomes": report_outcomes(self.report_json(self.db_dir / "arun.db"))}
+        except (OSError, subprocess.TimeoutExpired, RuntimeError) as e:
             return {"error": str(e)}
-        if r.returncode != 0:
-            return {"error": f"exit {r.returncode}: {r.stderr.strip()[:300]}"}
-        try:
-            return {"outcomes": report_outcomes(json.loads(r.stdout))}
         except ValueError as e:
             return {"error": f"not JSON: {e}"}
 

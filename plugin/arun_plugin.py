@@ -667,13 +667,10 @@ class _ServeMode:
         self._reset_test()
 
     def _emit(self, obj: dict) -> None:
-        # Unbuffered: a crash later loses nothing already reported, and the
-        # parent sees each event as it happens.
-        line = _dumps(obj)
-        if self._held:
-            line = self._held + line
-            self._held = b""
-        _write_all(self.events_fd, line)
+        # Unbuffered (with any held result): a crash later loses nothing already
+        # reported, and the parent sees each event as it happens.
+        self._hold(obj)
+        self._flush()
 
     def _hold(self, obj: dict) -> None:
         """A result waits for the next event (the next test's start, or job_done)

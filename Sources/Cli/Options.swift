@@ -116,6 +116,19 @@ struct PlanOptions: ParsableArguments {
 }
 
 /// How workers run: the worker flags shared by `run` and `work`.
+/// How `arun run` and `arun rerun` host their workers.
+struct WorkerModeOptions: ParsableArguments {
+    @Flag(name: .customLong("mt"), help: "Workers as tasks of this process (default); pytest always runs in its own processes.")
+    var multiTask = false
+
+    @Flag(name: .customLong("mp"), help: "Workers as separate `arun work` processes.")
+    var multiProcess = false
+
+    func validate() throws {
+        if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
+    }
+}
+
 struct WorkerOptions: ParsableArguments {
     @Option(help: "Seconds a job's lease lasts without a heartbeat.")
     var lease: Double = 60

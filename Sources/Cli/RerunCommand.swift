@@ -28,16 +28,11 @@ struct RerunCommand: AsyncParsableCommand {
     @Option(name: .customShort("n"), help: "Workers: a number or auto (the CPU count).")
     var workers: WorkerCount?
 
-    @Flag(name: .customLong("mt"), help: "Workers as tasks of this process (default).")
-    var multiTask = false
-
-    @Flag(name: .customLong("mp"), help: "Workers as separate `arun work` processes.")
-    var multiProcess = false
+    @OptionGroup var mode: WorkerModeOptions
 
     func validate() throws {
         if !failed { throw ValidationError("rerun needs --failed (rerun the failing tests): arun rerun --failed [RUN]") }
         if let id, let run, id != run { throw ValidationError("give the run once: either RUN or --run") }
-        if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
     }
 
     func run() async throws {
@@ -57,7 +52,7 @@ struct RerunCommand: AsyncParsableCommand {
             return
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
-        let execution = RunExecution(database: database, python: python, options: options, multiProcess: multiProcess)
+        let execution = RunExecution(database: database, python: python, options: options, multiProcess: mode.multiProcess)
         let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? WorkerCount.cpuCount)
         if code != 0 { throw ExitCode(code) }
     }

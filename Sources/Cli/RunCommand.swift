@@ -26,11 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customShort("n"), help: "Workers: a number or auto (CPU count). Default: one per group with a dist mode, else the CPU count.")
     var workers: WorkerCount?
 
-    @Flag(name: .customLong("mt"), help: "Workers as tasks of this process (default); pytest always runs in its own processes.")
-    var multiTask = false
-
-    @Flag(name: .customLong("mp"), help: "Workers as separate `arun work` processes.")
-    var multiProcess = false
+    @OptionGroup var mode: WorkerModeOptions
 
     @Option(help: "Run failing tests again up to this many times; a test that then passes is flaky.")
     var retries = 0
@@ -43,10 +39,6 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Arguments after `--` go to every pytest.
     var pytestArgs: [String] { Passthrough.pytestArguments }
-
-    func validate() throws {
-        if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
-    }
 
     func run() async throws {
         let python = try await self.python.resolved()
@@ -76,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let execution = RunExecution(database: database, python: python, options: options,
-                                     multiProcess: multiProcess, retries: retries, failOnFlaky: failOnFlaky)
+                                     multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky)
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)

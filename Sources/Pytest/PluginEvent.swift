@@ -131,7 +131,8 @@ public struct PluginEvent: Sendable, Decodable {
     /// unusual (escapes, more fields) goes to the decoder.
     public static func decode(_ line: some Collection<UInt8>) -> PluginEvent? {
         let fast = line.withContiguousStorageIfAvailable { bytes in
-            FastLine(bytes).start() ?? FastLine(bytes).compactResult()
+            let fastLine = FastLine(bytes)
+            return fastLine.start() ?? fastLine.compactResult()
         } ?? nil
         if let fast { return fast }
         return try? decoder.decode(PluginEvent.self, from: Data(line))
