@@ -41,10 +41,12 @@ struct RunCommand: AsyncParsableCommand {
     var pytestArgs: [String] { Passthrough.pytestArguments }
 
     func run() async throws {
-        let python = try await self.python.resolved()
-        let queue = try database.open()
+        let startedAt = Date()
+        // First of all: a Ctrl-C at any moment from here on is an interruption (exit 2).
         let control = WorkerControl(grace: 3)
         let trap = SignalTrap { control.stop(.interrupted) }
+        let python = try await self.python.resolved()
+        let queue = try database.open()
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Void)?
@@ -58,7 +60,15 @@ struct RunCommand: AsyncParsableCommand {
                 target = run
                 planning = fill
             } else {
-                let (made, run) = try await planned.make(queue: queue)
+                let made: Plan
+                let run: Run?
+                do {
+                    (made, run) = try await planned.make(queue: queue)
+                } catch where trap.interrupted {
+                    // Ctrl-C reached the collecting pytest too: an interruption, not its error.
+                    Console.print(RunExecution.PlanningInterrupted().description)
+                    throw ExitCode(2)
+                }
                 guard let run else { throw ExitCode(3) }
                 target = run
                 if workers == nil {
@@ -68,7 +78,8 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let execution = RunExecution(database: database, python: python, options: options,
-                                     multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky)
+                                     multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky,
+                                     startedAt: startedAt)
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)

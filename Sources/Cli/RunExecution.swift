@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pytest
 import Queue
 import Reports
 import Worker
@@ -15,6 +16,8 @@ struct RunExecution {
     var retries: Int = 0
     /// Flaky tests (failed, then passed on a retry) fail the run.
     var failOnFlaky = false
+    /// When this invocation began (planning and pytest start-up count in the run's time).
+    var startedAt = Date()
 
     /// `control` and `trap` may come from the caller, which then catches a Ctrl-C during planning too.
     /// With `planning`, the run was created empty: the workers start their pytest while
@@ -26,15 +29,19 @@ struct RunExecution {
         let trap = givenTrap ?? SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
-        if planning == nil { try await queue.setStatus(.running, of: target.id) }
+        // A run with no jobs yet is being planned elsewhere (`arun work` beside `arun run --mp`).
+        if planning == nil, try await queue.counts(run: target.id).total > 0 {
+            try await queue.setStatus(.running, of: target.id)
+        }
         var round = 0
         var failure: (any Error)?
+        // One printer for every round: with --retries a failure is printed once.
+        let progress = ProgressPrinter(queue: queue, run: target.id, workers: requested)
         while true {
             let open = try await queue.counts(run: target.id).open
             let planningNow = round == 0 ? planning : nil
             let workers = planningNow == nil ? max(1, min(requested, open)) : requested
-            let progress = ProgressPrinter(queue: queue, run: target.id, workers: workers)
-            progress.start()
+            progress.start(workers: workers)
             let work: @Sendable () async throws -> Void = { [self] in
                 if multiProcess {
                     try await runProcesses(count: workers, run: target.id, control: control)
@@ -55,6 +62,8 @@ struct RunExecution {
                             try? await group.waitForAll()
                             try? await queue.deleteRun(target.id)
                             await progress.stop()
+                            // Ctrl-C reached the planner's pytest too: an interruption, not an error.
+                            if trap.interrupted { throw PlanningFailure(error: PlanningInterrupted()) }
                             throw PlanningFailure(error: error)
                         }
                         try await group.waitForAll()
@@ -63,6 +72,10 @@ struct RunExecution {
                     try await work()
                 }
             } catch let planningFailure as PlanningFailure {
+                if let interrupted = planningFailure.error as? PlanningInterrupted {
+                    Console.print(interrupted.description)
+                    throw ExitCode(2)
+                }
                 throw planningFailure.error
             } catch {
                 failure = error
@@ -72,6 +85,8 @@ struct RunExecution {
             round += 1
             let retried = try await queue.retryFailures(run: target.id)
             if retried == 0 { break }
+            // The last job of the round completed the run; it runs again.
+            try await queue.setStatus(.running, of: target.id)
             Console.print("retry \(round) of \(retries): \(retried) failing tests run again")
         }
         let interrupted = trap.interrupted || control.stopReason == .interrupted
@@ -83,11 +98,15 @@ struct RunExecution {
         } else if try await queue.counts(run: target.id).open == 0 {
             try await queue.setStatus(.complete, of: target.id)
         }
+        try? await queue.addActiveSeconds(Date().timeIntervalSince(startedAt), to: target.id)
         if let failure { throw failure }
         let summary = try RunSummary.load(run: target.id, from: queue)
         printFailures(queue: queue, run: target.id)
         Console.print("run \(target.id): \(summary.line)")
-        if interrupted || summary.pending > 0 {
+        Self.printUnrun(queue: queue, run: target.id)
+        if interrupted {
+            Console.print("interrupted: finish it with `arun run --resume \(target.id)`")
+        } else if summary.pending > 0 {
             Console.print("unfinished: finish it with `arun run --resume \(target.id)`")
         }
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
@@ -103,6 +122,21 @@ struct RunExecution {
         var error: any Error
     }
 
+    /// Ctrl-C or SIGTERM while planning: exit 2, nothing was run.
+    struct PlanningInterrupted: Error, CustomStringConvertible {
+        var description: String { "interrupted while planning: nothing ran and no run was kept; run the command again" }
+    }
+
+    /// Files of jobs a stop (-x/--maxfail) cancelled before any worker collected them:
+    /// their tests are unknown, so the summary says how many files did not run.
+    static func printUnrun(queue: SQLiteQueue, run: RunID) {
+        let files = ((try? queue.unrunPayloads(run: run)) ?? []).reduce(0) {
+            $0 + (JobPayload.decode($1).files?.count ?? 0)
+        }
+        guard files > 0 else { return }
+        Console.print("\(files) test file\(files == 1 ? "" : "s") did not run (the run was stopped before they were collected)")
+    }
+
     /// `--mp`: N `arun work` processes on the same database.
     func runProcesses(count: Int, run: RunID, control: WorkerControl) async throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
@@ -112,6 +146,8 @@ struct RunExecution {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            // The parent prints progress and the summary; the children only work.
+            process.environment = ProcessInfo.processInfo.environment.merging([WorkCommand.childVariable: "1"]) { $1 }
             try process.run()
             return process
         }

@@ -8,7 +8,10 @@ struct WorkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "work",
         abstract: "Claim and run jobs of a run until none is left.",
-        discussion: "Exits 0 when the run is drained, 2 when interrupted, 3 on internal errors, 4 on usage errors.")
+        discussion: """
+            Shows progress and the run's summary; exits with pytest's code for the run (0 passed, 1 failed, \
+            2 interrupted or unfinished), 3 on internal errors, 4 on usage errors.
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var python: PythonOptions
@@ -20,12 +23,26 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(name: .customShort("n"), help: "Worker tasks in this process.")
     var workers: WorkerCount?
 
+    /// Set for the `arun work` processes `arun run --mp` starts: they only work, and
+    /// their parent prints progress and the summary.
+    static let childVariable = "ARUN_WORK_CHILD"
+
     func run() async throws {
+        let startedAt = Date()
+        let control = WorkerControl()
+        let trap = SignalTrap { control.stop(.interrupted) }
         let python = try await self.python.resolved()
         let queue = try database.open()
         let target = try await resolveRun(queue)
-        let control = WorkerControl()
-        let trap = SignalTrap { control.stop(.interrupted) }
+        guard ProcessInfo.processInfo.environment[Self.childVariable] != nil else {
+            // On its own: progress, the run's summary and pytest's exit code, as `arun run`.
+            let execution = RunExecution(database: database, python: python, options: options, multiProcess: false,
+                                         startedAt: startedAt)
+            let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? 1,
+                                                   control: control, trap: trap)
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.

@@ -94,6 +94,11 @@ public protocol JobQueue: Sendable {
 
     /// Marks a worker stopped.
     func stopWorker(id: String) async throws
+
+    /// Marks a running run `complete` when no job is queued or running; the worker that
+    /// finishes the last job calls it. Returns whether it did.
+    @discardableResult
+    func completeIfDrained(run: RunID) async throws -> Bool
 }
 
 /// What ``JobQueue/completeAndClaim(_:followUps:lease:)`` did.
@@ -113,5 +118,13 @@ extension JobQueue {
     @discardableResult
     public func complete(_ claim: Claim) async throws -> Bool {
         try await complete(claim, followUps: [])
+    }
+
+    /// Not atomic: a backend that can should check and update in one statement.
+    @discardableResult
+    public func completeIfDrained(run: RunID) async throws -> Bool {
+        guard try await counts(run: run).open == 0, try await self.run(run).status == .running else { return false }
+        try await setStatus(.complete, of: run)
+        return true
     }
 }

@@ -96,7 +96,9 @@ public struct RunSummary: Sendable, Equatable {
         return RunSummary(
             run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests,
             pending: max(0, tests - tally.withResult), collectionErrors: errors, failedSubtests: tally.subtests,
-            wallSeconds: max(0, (end ?? start ?? 0) - (start ?? 0)),
+            // The invocations' own time once one has ended (no idle gaps between a run and
+            // its resume or rerun); while the first still runs, the span of its jobs.
+            wallSeconds: run.activeSeconds > 0 ? run.activeSeconds : max(0, (end ?? start ?? 0) - (start ?? 0)),
             jobs: try SQLiteQueue.counts(run: run.id, db: db), flaky: tally.flaky)
     }
 
