@@ -49,6 +49,31 @@ import Testing
         #expect(try arun.results().count == known, "every known test has an outcome")
     }
 
+    /// -x across worker processes (`--mp`): once a failure is recorded, every worker
+    /// stops within about a second (its watchdog sees the cancelled run), not at the end
+    /// of its job; what did not run is `not_run`.
+    @Test func exitFirstAcrossProcessesStopsEveryWorkerSoon() throws {
+        let arun = try ArunHarness()
+        try Suites.trivial(in: arun.folder, files: 6, perFile: 20, sleep: 0.2)
+        var early = "import time\n\ndef test_0():\n    time.sleep(1)\n\ndef test_fails():\n    assert False\n\n"
+        for index in 0..<18 { early += "def test_late_\(index)():\n    time.sleep(0.2)\n\n" }
+        try arun.folder.write("tests/pkg0/test_f0.py", early)
+        let output = try arun.arun(["run", "--mp", "-n", "3", "-x"])
+        #expect(output.status == 1, "\(output.stdout)\(output.stderr)")
+        let times = try arun.queue().readSync { db in
+            try Row.fetchAll(db, sql: "SELECT outcome, finished_at FROM results WHERE outcome != 'not_run'")
+                .map { (outcome: $0[0] as String, at: $0[1] as Double) }
+        }
+        let failedAt = try #require(times.first { $0.outcome == "failed" }?.at)
+        let lastRun = times.map(\.at).max() ?? failedAt
+        // A worker in a 0.2 s test when the limit came finishes it, then stops; 3 s is generous.
+        #expect(lastRun - failedAt < 3, "tests ran \(lastRun - failedAt) s after the failure")
+        #expect(times.filter { $0.outcome == "failed" }.count <= 3, "at most one failure per worker")
+        let results = try arun.results()
+        #expect(results.contains { $0.outcome == "not_run" })
+        #expect(results.count == (try arun.testCount()))
+    }
+
     /// SIGTERM while every pytest is still starting (a slow conftest): exit 2, "interrupted",
     /// never "pytest could not start"; the run then resumes to the end.
     @Test func signalDuringPytestStartUpIsAnInterruption() throws {
