@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Runner
 import Worker
 
 /// `arun work`: claim and run jobs of a run until it is drained.
@@ -23,23 +24,20 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(name: .customShort("n"), help: "Worker tasks in this process.")
     var workers: WorkerCount?
 
-    /// Set for the `arun work` processes `arun run --mp` starts: they only work, and
-    /// their parent prints progress and the summary.
-    static let childVariable = "ARUN_WORK_CHILD"
-
     func run() async throws {
         let startedAt = Date()
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let python = try await self.python.resolved()
         let queue = try database.open()
-        let target = try await resolveRun(queue)
-        guard ProcessInfo.processInfo.environment[Self.childVariable] != nil else {
+        let target = try queue.runOrLatest(run)
+        guard ProcessInfo.processInfo.environment[WorkerProcesses.childVariable] != nil else {
             // On its own: progress, the run's summary and pytest's exit code, as `arun run`.
-            let execution = RunExecution(database: database, python: python, options: options, multiProcess: false,
-                                         startedAt: startedAt)
-            let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? 1,
-                                                   control: control, trap: trap)
+            let execution = try RunWiring(database: database, python: python, options: options, multiProcess: false,
+                                          startedAt: startedAt)
+                .execution(run: target.id, queue: queue)
+            let code = try await RunWiring.finish(execution, target: target, queue: queue,
+                                                  workers: workers?.value ?? 1, control: control, trap: trap)
             if code != 0 { throw ExitCode(code) }
             return
         }
@@ -50,11 +48,5 @@ struct WorkCommand: AsyncParsableCommand {
         try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
-    }
-
-    func resolveRun(_ queue: SQLiteQueue) async throws -> Run {
-        if let run { return try await queue.run(run) }
-        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-        return latest
     }
 }

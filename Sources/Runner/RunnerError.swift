@@ -1,0 +1,24 @@
+/// Why a run's life ended before its summary.
+public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An `arun work` child exited with an error it printed itself.
+    case workerProcessFailed(status: Int32)
+    /// Ctrl-C or SIGTERM while planning (it may have reached the collecting pytest too).
+    case interruptedWhilePlanning
+
+    public var description: String {
+        switch self {
+        case .workerProcessFailed(let status):
+            "a worker process exited with status \(status); its error is printed above"
+        case .interruptedWhilePlanning:
+            "interrupted while planning: nothing ran and no run was kept; run the command again"
+        }
+    }
+
+    /// A child's usage error stays a usage error; anything else is internal.
+    public var exitCode: Int32 {
+        switch self {
+        case .workerProcessFailed(let status): status == 4 ? 4 : 3
+        case .interruptedWhilePlanning: 2
+        }
+    }
+}
