@@ -105,6 +105,32 @@ import Testing
         #expect(try arun.results().count == 20)
     }
 
+    /// SIGTERM while the planner collects the suite (a mark split): exit 2, "interrupted",
+    /// and the planned run then resumes to the end.
+    @Test func signalWhilePlanningIsAnInterruptionAndTheRunResumes() throws {
+        let arun = try ArunHarness()
+        try arun.folder.write("pytest.ini", "[pytest]\nmarkers =\n    fast: fast\n")
+        try arun.folder.write("tests/test_m.py", "import pytest\n\n@pytest.mark.fast\ndef test_a():\n    pass\n\ndef test_b():\n    pass\n")
+        // Slow only in the planner's collection.
+        try arun.folder.write("tests/conftest.py", """
+            import sys, time
+            if any(a.startswith("--arun-collect") for a in sys.argv):
+                time.sleep(4)
+            """)
+        let run = try arun.start(["run", "--dist-mark", "fast", "-n", "1"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && ProcessTree.children(of: run.pid).isEmpty { usleep(50_000) }
+        usleep(1_000_000)
+        run.signal(SIGTERM)
+        let first = try run.wait(timeout: 60)
+        #expect(first.status == 2, "\(first.stdout)\(first.stderr)")
+        #expect((first.stdout + first.stderr).contains("interrupted"), "\(first.stdout)\(first.stderr)")
+        #expect(try arun.results().isEmpty, "nothing ran")
+        let second = try arun.arun(["run", "--resume"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(try arun.results().map(\.outcome) == ["passed"], "the fast test ran on resume")
+    }
+
     /// `arun work` on a planned run: progress and summary like `arun run`, pytest's exit
     /// code, and the run ends `complete`.
     @Test func workAloneSummarisesExitsWithPytestsCodeAndCompletes() throws {
