@@ -11,7 +11,7 @@ import Reports
 /// the last seen id), so its cost does not grow with the run; the plan's jobs are
 /// read once, when planning is over.
 final class ProgressPrinter: @unchecked Sendable {
-    private let queue: SQLiteQueue
+    private let queue: any RunStore
     private let run: RunID
     private var workers: Int
     private var started = Date()
@@ -23,14 +23,13 @@ final class ProgressPrinter: @unchecked Sendable {
     /// Tests already done at the first look (a resumed run): not part of this rate.
     private var baseline: Int?
     /// Results up to here were recorded before this invocation: counted, not printed.
-    private let quietSeq: Int64
+    private var quietSeq: Int64?
 
-    init(queue: SQLiteQueue, run: RunID, workers: Int) {
+    init(queue: any RunStore, run: RunID, workers: Int) {
         self.queue = queue
         self.run = run
         self.workers = workers
         live = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        quietSeq = (try? queue.lastResultSeq(of: run)) ?? 0
     }
 
     /// Starts (or, between retry rounds, restarts) the ticking.
@@ -40,7 +39,7 @@ final class ProgressPrinter: @unchecked Sendable {
             var lastPlain = Date.distantPast
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
-                guard let failures = try? update() else { continue }
+                guard let failures = try? await update() else { continue }
                 // Nothing to show while the run is still being planned.
                 guard tally.planKnown else { continue }
                 if live, !failures.isEmpty { Console.print("\r\u{1B}[2K", terminator: "") }
@@ -66,12 +65,20 @@ final class ProgressPrinter: @unchecked Sendable {
     }
 
     /// Reads what is new; returns the failures to print.
-    private func update() throws -> [ResultChange] {
+    private func update() async throws -> [ResultChange] {
+        let quietSeq: Int64
+        if let known = self.quietSeq {
+            quietSeq = known
+        } else {
+            // What earlier invocations recorded is counted, not printed again.
+            quietSeq = try await queue.lastResultSeq(of: run)
+            self.quietSeq = quietSeq
+        }
         if !tally.planKnown {
-            guard try queue.readSyncRunStatus(run) != .planned else { return [] }
+            guard try await queue.runOrLatest(run).status != .planned else { return [] }
             var files: [(file: String, known: Int?)] = []
             var openSeconds = 0.0
-            for job in try queue.jobOutlines(run: run) {
+            for job in try await queue.jobOutlines(run: run) {
                 let open = job.state == .queued || job.state == .running
                 if open { openSeconds += job.estimatedSeconds }
                 let payload = JobPayload.decode(job.payload)
@@ -83,13 +90,13 @@ final class ProgressPrinter: @unchecked Sendable {
             tally.learnPlan(files: files, openSeconds: openSeconds)
         }
         while true {
-            let tests = try queue.tests(of: run, after: tally.lastTestID)
+            let tests = try await queue.tests(of: run, after: tally.lastTestID, limit: 50_000)
             tally.add(tests: tests)
             if tests.count < 50_000 { break }
         }
         var failures: [ResultChange] = []
         while true {
-            let results = try queue.results(of: run, after: tally.lastSeq)
+            let results = try await queue.results(of: run, after: tally.lastSeq, limit: 10_000)
             failures += tally.add(results: results).filter { $0.seq > quietSeq }
             if results.count < 10_000 { break }
         }

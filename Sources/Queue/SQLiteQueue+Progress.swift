@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A result as live progress sees it: what changed since the last look.
 public struct ResultChange: Sendable, Equatable {
@@ -16,17 +16,57 @@ public struct ResultChange: Sendable, Equatable {
     public var extra: String?
 }
 
+/// A test the run registered: its id (ids only grow) and file.
+public struct RegisteredTest: Sendable, Equatable {
+    public var id: TestID
+    public var file: String
+
+    public init(id: TestID, file: String) {
+        self.id = id
+        self.file = file
+    }
+}
+
+/// A job as live progress needs it, read once when planning is over.
+public struct JobOutline: Sendable, Equatable {
+    public var state: JobState
+    public var estimatedSeconds: Double
+    /// Opaque to the queue (arun's `JobPayload`).
+    public var payload: String
+}
+
+/// Live progress's reads, whose cost follows what is new, not what the run holds, and
+/// the run's time.
+public protocol ProgressReader: Sendable {
+    /// Results of `run` committed after the one numbered `seq`, in commit order.
+    func results(of run: RunID, after seq: Int64, limit: Int) async throws -> [ResultChange]
+    /// Tests registered in `run` after the one with id `after`, in id order.
+    func tests(of run: RunID, after id: TestID, limit: Int) async throws -> [RegisteredTest]
+    /// Every job of the run, briefly.
+    func jobOutlines(run: RunID) async throws -> [JobOutline]
+    /// The largest result number of a run (0 when it has none).
+    func lastResultSeq(of run: RunID) async throws -> Int64
+    /// Payloads of the run's jobs cancelled before any of their tests were known.
+    func unrunPayloads(run: RunID) async throws -> [String]
+    /// Adds one invocation's seconds to the run's active time.
+    func addActiveSeconds(_ seconds: Double, to run: RunID) async throws
+}
+
 /// Reads whose cost follows what is new, not what the run already holds: live
 /// progress and the -x/--maxfail check call them every second or every batch.
-extension SQLiteQueue {
+extension SQLiteQueue: ProgressReader {
+    /// The failing outcomes as SQL literals: `results_failing` (migration 0004) is a
+    /// partial index on exactly these, and a partial index serves only literal terms.
+    static let failingLiterals = "(" + Outcome.failures.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
     /// Results of `run` committed after the one numbered `seq`, in commit order.
-    public func results(of run: RunID, after seq: Int64, limit: Int = 10_000) throws -> [ResultChange] {
-        try readSync { db in
+    public func results(of run: RunID, after seq: Int64, limit: Int) async throws -> [ResultChange] {
+        try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT r.seq, r.test_id, r.attempt, r.outcome, r.duration,
-                       CASE WHEN r.outcome IN ('failed', 'error', 'crashed', 'timeout')
+                       CASE WHEN r.outcome IN \(Self.failingLiterals)
                             THEN (SELECT nodeid FROM tests WHERE id = r.test_id) END,
-                       CASE WHEN r.outcome IN ('failed', 'error', 'crashed', 'timeout') THEN r.message END,
+                       CASE WHEN r.outcome IN \(Self.failingLiterals) THEN r.message END,
                        r.extra
                 FROM results r INDEXED BY results_by_seq
                 WHERE r.run_id = ? AND r.seq > ?
@@ -40,36 +80,27 @@ extension SQLiteQueue {
 
     /// Tests registered in `run` after the one with id `after`, as (id, file), in id order.
     /// Test ids only grow (the planner and workers insert under the write lock).
-    public func tests(of run: RunID, after id: TestID, limit: Int = 50_000) throws -> [(id: TestID, file: String)] {
-        try readSync { db in
+    public func tests(of run: RunID, after id: TestID, limit: Int) async throws -> [RegisteredTest] {
+        try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, file FROM tests WHERE id > ? AND run_id = ? ORDER BY id LIMIT ?
-                """), arguments: [id, run, limit]).map { (id: $0[0], file: $0[1]) }
+                """), arguments: [id, run, limit]).map { RegisteredTest(id: $0[0], file: $0[1]) }
         }
     }
 
     /// Every job of the run, briefly: read once when live progress learns the plan.
-    public func jobOutlines(run: RunID) throws -> [(state: JobState, estimatedSeconds: Double, payload: String)] {
-        try readSync { db in
+    public func jobOutlines(run: RunID) async throws -> [JobOutline] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT state, estimated_seconds, payload FROM jobs WHERE run_id = ?",
                              arguments: [run]).map {
-                (state: JobState(rawValue: $0[0]) ?? .queued, estimatedSeconds: $0[1], payload: $0[2])
+                JobOutline(state: JobState(rawValue: $0[0]) ?? .queued, estimatedSeconds: $0[1], payload: $0[2])
             }
         }
     }
 
-    /// A run's status, read synchronously (one row).
-    public func readSyncRunStatus(_ run: RunID) throws -> RunStatus {
-        try readSync { db in
-            guard let text = try String.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [run])
-            else { throw QueueError.unknownRun(run) }
-            return RunStatus(rawValue: text) ?? .planned
-        }
-    }
-
     /// The largest `results.seq` of a run (0 when it has none).
-    public func lastResultSeq(of run: RunID) throws -> Int64 {
-        try readSync { db in
+    public func lastResultSeq(of run: RunID) async throws -> Int64 {
+        try await read { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM results WHERE run_id = ?",
                                arguments: [run]) ?? 0
         }
@@ -101,8 +132,8 @@ extension SQLiteQueue {
 
     /// Payloads of the run's jobs that were cancelled before any of their tests were
     /// known (file jobs nobody collected): what a stop left unrun, by job.
-    public func unrunPayloads(run: RunID) throws -> [String] {
-        try readSync { db in
+    public func unrunPayloads(run: RunID) async throws -> [String] {
+        try await read { db in
             try String.fetchAll(db, sql: """
                 SELECT payload FROM jobs j
                 WHERE run_id = ? AND state = 'cancelled'

@@ -53,8 +53,8 @@ public struct ProgressTally: Sendable {
         }
     }
 
-    /// Tests registered since the last call, as (id, file).
-    public mutating func add(tests: [(id: TestID, file: String)]) {
+    /// Tests registered since the last call.
+    public mutating func add(tests: [RegisteredTest]) {
         for test in tests {
             registered += 1
             lastTestID = max(lastTestID, test.id)

@@ -32,7 +32,7 @@ public struct RunExecution: Sendable {
     /// Runs `target` to its end. `interrupted` reports a stop signal the caller caught.
     /// With `planning`, the run was created empty: the workers start their pytest while
     /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
-    public func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int, control: WorkerControl,
+    public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
                         planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
         // A run with no jobs yet is being planned elsewhere (`arun work` beside `arun run --mp`).
@@ -100,21 +100,21 @@ public struct RunExecution: Sendable {
         }
         try? await queue.addActiveSeconds(Date().timeIntervalSince(startedAt), to: target.id)
         if let failure { throw failure }
-        let summary = try RunSummary.load(run: target.id, from: queue)
-        let failures = (try? FailureLine.load(run: target.id, since: 0, from: queue, limit: 30)) ?? []
+        let summary = try await RunSummary.load(run: target.id, from: queue)
+        let failures = (try? await queue.failures(run: target.id, since: 0, limit: 30)) ?? []
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
         var code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail,
                                     failOnFlaky: failOnFlaky)
         // Jobs still open (every worker died or stopped) leave the run unfinished.
         if code == 0, try await queue.counts(run: target.id).open > 0 { code = 2 }
         return RunEnding(summary: summary, failures: failures, interrupted: interrupted, exitCode: code,
-                         unrunFiles: Self.unrunFiles(queue: queue, run: target.id))
+                         unrunFiles: await Self.unrunFiles(queue: queue, run: target.id))
     }
 
     /// Files of jobs a stop (-x/--maxfail) cancelled before any worker collected them:
     /// their tests are unknown, so the summary counts files.
-    static func unrunFiles(queue: SQLiteQueue, run: RunID) -> Int {
-        ((try? queue.unrunPayloads(run: run)) ?? []).reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
+    static func unrunFiles(queue: any RunStore, run: RunID) async -> Int {
+        ((try? await queue.unrunPayloads(run: run)) ?? []).reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
     }
 
     /// Carries a planning error past the workers' own error handling.

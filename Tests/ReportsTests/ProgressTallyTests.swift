@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Queue
+@testable import Queue
 import Reports
 import TestSupport
 import Testing
@@ -15,12 +15,12 @@ import Testing
         var failures: [ResultChange] = []
         // Three results at a time, as a tick would meet them.
         while true {
-            let changes = try queue.results(of: writer.run.id, after: tally.lastSeq, limit: 3)
+            let changes = try await queue.results(of: writer.run.id, after: tally.lastSeq, limit: 3)
             if changes.isEmpty { break }
             failures += tally.add(results: changes)
         }
-        tally.add(tests: try queue.tests(of: writer.run.id, after: 0))
-        let summary = try RunSummary.load(run: writer.run.id, from: queue)
+        tally.add(tests: try await queue.tests(of: writer.run.id, after: 0, limit: 1_000))
+        let summary = try await RunSummary.load(run: writer.run.id, from: queue)
         for outcome in Outcome.allCases {
             #expect(tally[outcome] == summary[outcome], "\(outcome): \(tally.words) vs \(summary.line)")
         }
@@ -32,18 +32,18 @@ import Testing
         #expect(printed.contains("tests/test_b.py::test_flaky"))
         #expect(tally.words.contains("xfailed") && tally.words.contains("xpassed") && tally.words.contains("crashed"),
                 "pytest's words, not folded into passed/failed: \(tally.words)")
-        #expect(try queue.results(of: writer.run.id, after: tally.lastSeq).isEmpty)
+        #expect(try await queue.results(of: writer.run.id, after: tally.lastSeq, limit: 10).isEmpty)
     }
 
     @Test func theDenominatorComesFromThePlanAndSaysWhenItGuesses() {
         var tally = ProgressTally()
         tally.learnPlan(files: [("a.py", 10), ("b.py", nil), ("c.py", nil)], openSeconds: 6)
         #expect(tally.expected == 10 + 10 + 10 && tally.estimated, "unknown files count as the average known file")
-        tally.add(tests: (1...4).map { (id: TestID($0), file: "b.py") })
+        tally.add(tests: (1...4).map { RegisteredTest(id: TestID($0), file: "b.py") })
         #expect(tally.expected == 10 + 4 + 7 && tally.estimated, "\(String(describing: tally.expected))")
-        tally.add(tests: [(id: 5, file: "c.py")])
+        tally.add(tests: [RegisteredTest(id: 5, file: "c.py")])
         #expect(tally.expected == 15 && !tally.estimated, "every file known")
-        tally.add(tests: (6...15).map { (id: TestID($0), file: "a.py") })
+        tally.add(tests: (6...15).map { RegisteredTest(id: TestID($0), file: "a.py") })
         #expect(tally.expected == 15 && tally.registered == 15)
     }
 
