@@ -15,6 +15,9 @@ struct DatabaseOptions: ParsableArguments {
 
     func open() throws -> SQLiteQueue { try SQLiteQueue(path: path) }
 
+    /// For commands that only read: creates, migrates and locks nothing.
+    func openForReading() throws -> SQLiteReader { try SQLiteReader(readingAt: path) }
+
     /// Folder for a run's pytest logs, beside the database.
     func logDirectory(run: RunID) -> URL {
         URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
