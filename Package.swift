@@ -97,6 +97,7 @@ let package = Package(
         .testTarget(name: "QueueTests", dependencies: ["Queue", "QueueConformance", "TestSupport", grdb]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Pytest"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Queue", "Planner", "Pytest", "Worker", "TestSupport"]),
         .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport", grdb]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport", grdb], exclude: ["junit.xsd"]),
     ]
