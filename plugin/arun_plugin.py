@@ -48,6 +48,10 @@ it (the next start, or job_done):
           (fields after "duration" are left out when null or false)
       {"ev":"job_done","job","stopped"}   stopped: -x/--maxfail reason or null
       {"ev":"protocol_error","message"}   unreadable control line (skipped)
+      {"ev":"refused","job","status","message"}  the job raised out of pytest's
+          hooks (a collection hook, a warning turned error by filterwarnings):
+          pytest then reports INTERNALERROR and exits with "status" (3), as
+          serial pytest would; "message" is the INTERNALERROR's last lines.
 
     "outcome" is pytest's verdict for the test, one of passed | failed |
     error | skipped | xfailed | xpassed (a strict xpass is "failed").
@@ -79,10 +83,12 @@ it (the next start, or job_done):
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
 import sys
+import traceback
 
 import pytest
 
@@ -242,6 +248,25 @@ def _one_line_message(report) -> str | None:
     if len(line) > _MAX_MESSAGE:
         line = line[: _MAX_MESSAGE - 3] + "..."
     return line or None
+
+
+def _collection_warnings(config):
+    """The warnings filters pytest applies while it collects (``filterwarnings``
+    ini, ``-W``), so a warning at import or in a collection hook fails the same
+    way as in ``pytest``'s own collection phase (pytest wraps only its
+    ``pytest_collection`` hook in them; serve mode collects per job)."""
+    try:
+        from _pytest.warnings import catch_warnings_for_item
+    except ImportError:
+        return contextlib.nullcontext()
+    return catch_warnings_for_item(config, ihook=config.hook, when="collect", item=None)
+
+
+def _internal_error_lines(error: BaseException) -> str:
+    """The lines pytest ends an INTERNALERROR with: the exception itself."""
+    lines = traceback.format_exception_only(type(error), error)
+    text = "".join("INTERNALERROR> " + line for line in "".join(lines).splitlines(True))
+    return _tail_chars(text.rstrip("\n"), _MAX_MESSAGE)
 
 
 def _collect_error(report) -> dict:
@@ -755,7 +780,20 @@ class _ServeMode:
                 if "job" not in message:
                     self._emit({"ev": "protocol_error", "message": "control line has no job"})
                     continue
-                collected, failed = self._run_job(session, message)
+                try:
+                    collected, failed = self._run_job(session, message)
+                except Exception as error:
+                    # What serial pytest would end with INTERNALERROR (exit 3):
+                    # say so, then let pytest's own handling report it.
+                    self._emit(
+                        {
+                            "ev": "refused",
+                            "job": message["job"],
+                            "status": 3,
+                            "message": _internal_error_lines(error),
+                        }
+                    )
+                    raise
                 total_collected += collected
                 total_failed += failed
         return total_collected, total_failed
@@ -883,7 +921,8 @@ class _ServeMode:
         reported = len(errors)
         try:
             try:
-                return list(session.perform_collect(args))
+                with _collection_warnings(self.config):
+                    return list(session.perform_collect(args))
             except pytest.UsageError:
                 pass
             # Some argument was refused (vanished file, a "[" in a path, an
@@ -893,7 +932,8 @@ class _ServeMode:
             items: list = []
             for arg in args:
                 try:
-                    items.extend(session.perform_collect([arg]))
+                    with _collection_warnings(self.config):
+                        items.extend(session.perform_collect([arg]))
                 except pytest.UsageError as e:
                     errors.append(
                         {
