@@ -77,8 +77,10 @@ it (the next start, or job_done):
     Between jobs the session state is reset (testsfailed, shouldstop,
     shouldfail) and every test item is new; modules stay imported.  The
     process's exit code sums up all jobs: 1 if a test failed, 5 if nothing
-    was ever collected, else 0.  Collection errors never stop a job: they are
-    listed in job_start and the ids they swallowed are in "missing".
+    was ever collected, else 0.  Collection errors are listed in job_start (the
+    ids they swallowed are in "missing"); as in pytest, the job then runs
+    nothing and job_done says "Interrupted: N errors during collection",
+    unless --continue-on-collection-errors, where it runs what collected.
 """
 
 from __future__ import annotations
@@ -841,6 +843,9 @@ class _ServeMode:
         items = self._collect(session, list(files), set(nodeids), errors)
         got = {item.nodeid for item in items}
         missing = [nodeid for nodeid in nodeids if nodeid not in got]
+        interrupted = self._interrupted(errors)
+        if interrupted:
+            items = []
         self._emit(
             {
                 "ev": "job_start",
@@ -850,7 +855,7 @@ class _ServeMode:
                 "errors": errors,
             }
         )
-        return self._run_items(session, job, items)
+        return self._run_items(session, job, items, interrupted)
 
     def _run_files_job(self, session, job, files: list, errors: list) -> tuple[int, int]:
         """A job of whole files: everything they hold runs, and job_start lists it
@@ -872,6 +877,10 @@ class _ServeMode:
                 rel = os.path.relpath(item.path, root).replace(os.sep, "/")
                 rel_cache[item.path] = rel
             described.append([item.nodeid, rel, sorted({m.name for m in item.iter_markers()})])
+        # Listed (the run records them not run) but not run.
+        interrupted = self._interrupted(errors)
+        if interrupted:
+            items = []
         self._emit(
             {
                 "ev": "job_start",
@@ -882,14 +891,22 @@ class _ServeMode:
                 "items": described,
             }
         )
-        return self._run_items(session, job, items)
+        return self._run_items(session, job, items, interrupted)
 
-    def _run_items(self, session, job, items: list) -> tuple[int, int]:
+    def _interrupted(self, errors: list) -> str | None:
+        """pytest runs nothing once collection failed (unless
+        --continue-on-collection-errors): neither does the job, and job_done
+        says why in pytest's words."""
+        if not errors or getattr(self.config.option, "continue_on_collection_errors", False):
+            return None
+        count = len(errors)
+        return f"Interrupted: {count} error{'s' if count != 1 else ''} during collection"
+
+    def _run_items(self, session, job, items: list, stopped: str | None = None) -> tuple[int, int]:
         # Each job counts its own failures, so -x/--maxfail stop this job only.
         session.testsfailed = 0
         _unset_stop_flags(session)
         hook = self.config.hook
-        stopped = None
         last = len(items) - 1
         for i, item in enumerate(items):
             # nextitem=None after the last item tears everything down, session

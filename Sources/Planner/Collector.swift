@@ -82,7 +82,10 @@ public struct Collector: Sendable {
             if case .exited(4) = result.terminationStatus {
                 throw PlanError.pytestUsage(Self.lastLine(of: console))
             }
-            throw PlanError.collectionFailed(status: "\(result.terminationStatus)", output: Self.lastLine(of: console))
+            var code: Int32?
+            if case let .exited(status) = result.terminationStatus { code = status }
+            throw PlanError.collectionFailed(status: "\(result.terminationStatus)", output: Self.lastLine(of: console),
+                                             code: code)
         }
         return collection
     }

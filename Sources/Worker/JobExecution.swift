@@ -85,6 +85,11 @@ extension Worker {
                 recorded.insert(test.testID)
                 batch.append(ResultMapping.result(from: event, test: test, startedAt: startedAt.removeValue(forKey: nodeid) ?? now,
                                                   now: now))
+            case .refused:
+                // Serial pytest would stop here too (INTERNALERROR): so does the run.
+                _ = try await queue.release(claim)
+                throw WorkerError.pytestRefused(status: event.status ?? 3, message: event.message ?? "",
+                                                log: configuration.logDirectory.appending(path: "\(id).log").path)
             case .jobDone:
                 let reason = event.stopped.map { "pytest stopped the job: \($0)" } ?? "pytest did not report this test"
                 for test in tests where !recorded.contains(test.testID) {
