@@ -20,8 +20,13 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try database.open()
-        if try queue.latestRun() == nil { throw QueueError.noRuns(path: queue.path) }
-        let history = try reportUsage { try TestHistory.load(nodeid: nodeid, from: queue, limit: limit) }
+        _ = try queue.runOrLatest(nil)  // a database without runs is the user's mistake
+        let history: TestHistory
+        do {
+            history = try await TestHistory.load(nodeid: nodeid, from: queue, limit: limit)
+        } catch let error as ReportError {
+            throw UsageError(error.description)
+        }
         Console.print(json ? history.json : history.text, terminator: "")
     }
 }
