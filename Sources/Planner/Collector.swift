@@ -74,7 +74,9 @@ public struct Collector: Sendable {
                 continue
             }
         }
-        guard finished else {
+        // INTERNALERROR (a collection hook raised, a warning made an error by
+        // filterwarnings): pytest may still end its session, so `done` can be there.
+        guard finished, result.terminationStatus != .exited(3) else {
             if console.contains("No module named pytest") {
                 throw PytestError.pytestMissing(python: invocation.python.command)
             }

@@ -51,6 +51,9 @@ extension Worker {
         // Results still to come once job_start has said how many tests run; at zero the
         // next line is job_done, and it is read at once.
         var awaiting = Int.max
+        // pytest runs nothing after a collection error: the plugin ran none of this job,
+        // and the run stops once it is done.
+        var collectionStopsRun = false
         while let event = await reader.next(coalescing: awaiting > 0) {
             switch event.ev {
             case .jobStart:
@@ -58,6 +61,7 @@ extension Worker {
                 if case let .list(problems)? = event.errors, !problems.isEmpty {
                     try await queue.addCollectionErrors(
                         problems.map { CollectionProblem(location: $0.location, message: $0.message) }, run: run.id)
+                    collectionStopsRun = !run.pytestArgs.contains("--continue-on-collection-errors")
                 }
                 if collectsFiles, let items = event.items {
                     let found = items.map { NewTest(nodeid: $0.nodeid, file: $0.file, marks: $0.marks) }
@@ -96,6 +100,10 @@ extension Worker {
                     batch.append(ResultMapping.synthetic(test, .notRun, message: "not run: \(reason)", startedAt: nil, now: now))
                 }
                 try await flush(&batch, claim: claim, state: state)
+                if collectionStopsRun, !self.control.isStopping {
+                    try await queue.cancel(run: run.id)
+                    self.control.stop(.failFast)
+                }
                 return nil
             default:
                 continue
