@@ -31,18 +31,22 @@ struct WorkCommand: AsyncParsableCommand {
         let python = try await self.python.resolved()
         let queue = try database.open()
         let target = try queue.runOrLatest(run)
+        // The run's own settings (lease, test timeout, -x…), overridden by options given here.
+        var settings = target.settings.overridden(by: options.given)
         guard ProcessInfo.processInfo.environment[WorkerProcesses.childVariable] != nil else {
-            // On its own: progress, the run's summary and pytest's exit code, as `arun run`.
-            let execution = try RunWiring(database: database, python: python, options: options, multiProcess: false,
-                                          startedAt: startedAt)
+            // On its own: progress, the run's summary and pytest's exit code, as `arun run`;
+            // its workers are tasks of this process, one round (retries belong to `arun run`).
+            settings.workerProcesses = false
+            settings.retries = 0
+            let execution = try RunWiring(database: database, settings: settings, python: python, startedAt: startedAt)
                 .execution(run: target.id, queue: queue)
             let code = try await RunWiring.finish(execution, target: target, queue: queue,
                                                   workers: workers?.value ?? 1, control: control, trap: trap)
             if code != 0 { throw ExitCode(code) }
             return
         }
-        let configuration = try options.configuration(python: python.interpreter,
-                                                      logDirectory: database.logDirectory(run: target.id))
+        let configuration = try settings.workerConfiguration(python: python.interpreter,
+                                                             logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,

@@ -79,14 +79,12 @@ struct FilePlanner {
             NewJob(name: job.name, estimatedSeconds: job.seconds,
                    payload: JobPayload(files: job.files, known: job.files.map { testsPerFile[$0] }).encoded)
         }
-        var settings = ["mode": request.mode.label, "workers": String(request.workers), "planning": "files"]
-        if let shard = request.shard { settings["shard"] = "\(shard.index)/\(shard.count)" }
         return Plan(
             jobs: newJobs,
             groups: jobs.map { Plan.GroupSummary(name: $0.name, tests: $0.files.count) },
             tests: knownTests, unmatched: unmatched, duplicates: 0, warnings: warnings, collectionErrors: problems,
             workerSeconds: Planner.schedule(jobs.map(\.seconds), workers: request.workers),
-            collectPaths: collectPaths, rootdir: collection.rootdir, settings: settings,
+            collectPaths: collectPaths, rootdir: collection.rootdir,
             files: planned.count)
     }
 

@@ -4,6 +4,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case workerProcessFailed(status: Int32)
     /// Ctrl-C or SIGTERM while planning (it may have reached the collecting pytest too).
     case interruptedWhilePlanning
+    /// A setting out of range; the message names the flag and its limit.
+    case badSetting(String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
             "a worker process exited with status \(status); its error is printed above"
         case .interruptedWhilePlanning:
             "interrupted while planning: nothing ran and no run was kept; run the command again"
+        case .badSetting(let message):
+            message
         }
     }
 
@@ -19,6 +23,7 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .workerProcessFailed(let status): status == 4 ? 4 : 3
         case .interruptedWhilePlanning: 2
+        case .badSetting: 4
         }
     }
 }
