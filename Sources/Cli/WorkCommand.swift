@@ -33,7 +33,11 @@ struct WorkCommand: AsyncParsableCommand {
         let target = try queue.runOrLatest(run)
         // The run's own settings (lease, test timeout, -x…), overridden by options given here.
         var settings = target.settings.overridden(by: options.given)
-        guard ProcessInfo.processInfo.environment[WorkerProcesses.childVariable] != nil else {
+        // A child of `arun run --mp`, or a run with no jobs yet (being planned by `arun run
+        // --mp`, which marks it running): only work. Otherwise, as `arun run` would.
+        let child = ProcessInfo.processInfo.environment[WorkerProcesses.childVariable] != nil
+        let beingPlanned = try await queue.counts(run: target.id).total == 0
+        guard child || beingPlanned else {
             // On its own: progress, the run's summary and pytest's exit code, as `arun run`;
             // its workers are tasks of this process, one round (retries belong to `arun run`).
             settings.workerProcesses = false

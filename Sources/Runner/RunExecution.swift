@@ -35,10 +35,7 @@ public struct RunExecution: Sendable {
     public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
                         planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
-        // A run with no jobs yet is being planned elsewhere (`arun work` beside `arun run --mp`).
-        if planning == nil, try await queue.counts(run: target.id).total > 0 {
-            try await queue.setStatus(.running, of: target.id)
-        }
+        if planning == nil { try await queue.setStatus(.running, of: target.id) }
         var round = 0
         var failure: (any Error)?
         while true {
