@@ -405,8 +405,10 @@ class _CollectMode:
     def pytest_pycollect_makemodule(self, module_path, parent):
         if not self.files_only:
             return None
-        self.files[module_path] = None
-        return _FileOnly.from_parent(parent, path=module_path)
+        # Not recorded here: pytest >= 8 lists every directory on the way to a
+        # narrower path and makes a node for each sibling file it meets.  Only
+        # the nodes the given paths select are collected (_FileOnly.collect).
+        return _FileOnly.from_parent(parent, path=module_path, mode=self)
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
@@ -435,6 +437,10 @@ class _CollectMode:
     def _write_items(self, session) -> None:
         rootpath = self.config.rootpath
         if self.files_only:
+            # Files other plugins collect (doctest text files, --doctest-modules,
+            # YAML suites) hold the items; a test module's stand-in holds none.
+            for item in session.items:
+                self.files[item.path] = None
             lines = [
                 _dumps({"ev": "file", "path": str(path),
                         "file": os.path.relpath(path, rootpath).replace(os.sep, "/")})
@@ -491,7 +497,14 @@ class _CollectMode:
 class _FileOnly(pytest.File):
     """A test file seen but not imported (``--arun-files``)."""
 
+    def __init__(self, *args, mode=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.arun_mode = mode
+
     def collect(self):
+        # Called only for files the command-line paths select, once each.
+        if self.arun_mode is not None:
+            self.arun_mode.files[self.path] = None
         return []
 
 

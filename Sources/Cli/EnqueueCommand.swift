@@ -11,8 +11,10 @@ struct EnqueueCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var plan: PlanOptions
     @OptionGroup var python: PythonOptions
+    @OptionGroup(title: "pytest options (passed to every pytest, as after --)") var pytest: PytestOptions
 
-    @Option(name: .customShort("n"), help: "Workers to balance jobs for: a number or auto (the CPU count).")
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Workers to balance jobs for: a number or auto (the CPU count).",
+            transform: WorkerCount.parse)
     var workers: WorkerCount?
 
     @Flag(name: .customLong("dry-run"), help: "Plan and print, write nothing.")
@@ -21,13 +23,13 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
-    /// Arguments after `--` go to every pytest.
-    var pytestArgs: [String] { Passthrough.pytestArguments }
+    /// pytest's options given directly, then the arguments after `--`: for every pytest.
+    var pytestArgs: [String] { pytest.withPassthrough }
 
     func run() async throws {
         let python = try await self.python.resolved()
         let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
-                                    workers: workers?.value ?? WorkerCount.cpuCount)
+                                    workers: workers?.resolved ?? WorkerCount.cpuCount)
         let queue = dryRun ? nil : try database.open()
         let (made, run) = try await planning.make(queue: queue)
         if json {

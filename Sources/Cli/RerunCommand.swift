@@ -25,7 +25,8 @@ struct RerunCommand: AsyncParsableCommand {
     @Argument(help: "The run (default: the latest).") var id: Int64?
     @Option(help: "The run (default: the latest); the same as the positional id.") var run: Int64?
 
-    @Option(name: .customShort("n"), help: "Workers: a number or auto (the CPU count).")
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Workers: a number or auto (the CPU count).",
+            transform: WorkerCount.parse)
     var workers: WorkerCount?
 
     @OptionGroup var mode: WorkerModeOptions
@@ -53,7 +54,7 @@ struct RerunCommand: AsyncParsableCommand {
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
         let execution = RunExecution(database: database, python: python, options: options, multiProcess: mode.multiProcess)
-        let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? WorkerCount.cpuCount)
+        let code = try await execution.execute(target, queue: queue, workers: workers?.resolved ?? WorkerCount.cpuCount)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -21,14 +21,16 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var plan: PlanOptions
     @OptionGroup var python: PythonOptions
+    @OptionGroup(title: "pytest options (passed to every pytest, as after --)") var pytest: PytestOptions
     @OptionGroup var options: WorkerOptions
 
-    @Option(name: .customShort("n"), help: "Workers: a number or auto (CPU count). Default: one per group with a dist mode, else the CPU count.")
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Workers: a number or auto (CPU count). Default: one per group with a dist mode, else the CPU count.",
+            transform: WorkerCount.parse)
     var workers: WorkerCount?
 
     @OptionGroup var mode: WorkerModeOptions
 
-    @Option(help: "Run failing tests again up to this many times; a test that then passes is flaky.")
+    @Option(parsing: .unconditional, help: "Run failing tests again up to this many times; a test that then passes is flaky.")
     var retries = 0
 
     @Flag(name: .customLong("fail-on-flaky"), help: "Exit 1 when a test needed a retry to pass.")
@@ -37,8 +39,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Finish an earlier run (the latest, or the id given as the only path) instead of planning a new one.")
     var resume = false
 
-    /// Arguments after `--` go to every pytest.
-    var pytestArgs: [String] { Passthrough.pytestArguments }
+    /// pytest's options given directly, then the arguments after `--`: for every pytest.
+    var pytestArgs: [String] { pytest.withPassthrough }
+
+    func validate() throws {
+        if retries < 0 { throw ValidationError("--retries must be 0 or more, not \(retries)") }
+    }
 
     func run() async throws {
         let python = try await self.python.resolved()
@@ -46,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         let control = WorkerControl(grace: 3)
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
-        var workerCount = workers?.value ?? WorkerCount.cpuCount
+        var workerCount = workers?.resolved ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Void)?
         if resume {
             target = try await resumable(queue)

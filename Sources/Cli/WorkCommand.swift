@@ -17,7 +17,8 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "The run to work on (default: the latest).")
     var run: Int64?
 
-    @Option(name: .customShort("n"), help: "Worker tasks in this process.")
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Worker tasks in this process.",
+            transform: WorkerCount.parse)
     var workers: WorkerCount?
 
     func run() async throws {
@@ -30,7 +31,7 @@ struct WorkCommand: AsyncParsableCommand {
                                                       logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
-        try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
+        try await WorkerPool.run(count: workers?.resolved ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
