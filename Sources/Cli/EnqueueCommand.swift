@@ -30,8 +30,14 @@ struct EnqueueCommand: AsyncParsableCommand {
         let python = try await self.python.resolved()
         let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
                                     workers: workers?.resolved ?? WorkerCount.cpuCount)
+        if let notice = plan.strategyNotice(planning.request.mode, directory: planning.request.directory) {
+            // The JSON stays one object on stdout.
+            if json { FileHandle.standardError.write(Data("arun: \(notice)\n".utf8)) } else { Console.print(notice) }
+        }
         let queue = dryRun ? nil : try database.open()
-        let (made, run) = try await planning.make(queue: queue)
+        var (made, run) = try await planning.make(queue: queue)
+        // Not on a run's critical path, so a dry run may collect to count a file plan's tests.
+        if dryRun { made = try await Planner().countingTests(of: made, request: planning.request) }
         if json {
             Console.print(made.summaryJSON(run: run?.id))
         } else {

@@ -110,6 +110,16 @@ struct PlanOptions: ParsableArguments {
         return .automatic
     }
 
+    /// The first line of a run or plan that uses a strategy file: which file, and how not to.
+    func strategyNotice(_ mode: SplitMode, directory: String) -> String? {
+        guard case let .strategy(file) = mode else { return nil }
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        let shown = file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file
+        return strategy == nil
+            ? "strategy file \(shown): one job per group (found in conf/; --no-strategy ignores it)"
+            : "strategy file \(shown): one job per group"
+    }
+
     /// `--shard-count/--shard-index`, else Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX.
     func shard(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ShardSpec? {
         switch (shardCount, shardIndex) {

@@ -57,7 +57,10 @@ struct Planning {
         let target = run.map { "run \($0.id)" } ?? "dry run (nothing written)"
         let unit = plan.files == nil ? "tests" : "files"
         if let files = plan.files {
-            let known = plan.tests > 0 ? " (\(plan.tests) tests known from earlier runs)" : ""
+            let known = switch plan.testsSource {
+            case .collection: ", \(plan.tests) tests (counted by collecting them)"
+            default: plan.tests > 0 ? " (\(plan.tests) tests known from earlier runs)" : ""
+            }
             Console.print("\(target): \(files) test files\(known) in \(plan.jobs.count) jobs for \(workers) workers")
         } else {
             Console.print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")

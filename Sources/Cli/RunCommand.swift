@@ -58,6 +58,9 @@ struct RunCommand: AsyncParsableCommand {
             target = try await resumable(queue)
         } else {
             let planned = try Planning(plan: plan, python: python, pytestArgs: pytestArgs, workers: workerCount)
+            if let notice = plan.strategyNotice(planned.request.mode, directory: planned.request.directory) {
+                Console.print(notice)
+            }
             if planned.request.mode == .automatic {
                 // Create the run now and plan while the workers start their pytest.
                 let (run, fill) = try await planned.prepareEarly(queue: queue)

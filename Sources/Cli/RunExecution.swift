@@ -87,6 +87,7 @@ struct RunExecution {
         let summary = try RunSummary.load(run: target.id, from: queue)
         printFailures(queue: queue, run: target.id)
         Console.print("run \(target.id): \(summary.line)")
+        if let note = summary.unmatchedNote { Console.print(note) }
         if interrupted || summary.pending > 0 {
             Console.print("unfinished: finish it with `arun run --resume \(target.id)`")
         }

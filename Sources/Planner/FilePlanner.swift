@@ -45,7 +45,7 @@ struct FilePlanner {
                 let weights = WeightedGroup.weighing(groups, durations: Self.perFile(request.durationsFile))
                 groups = try Sharding.shard(groups: weights, count: shard.count, index: shard.index).map(\.group)
             }
-            warnings = grouping.warnings.map { $0.replacingOccurrences(of: "tests", with: "test files") }
+            warnings = grouping.warnings.map { $0.replacingOccurrences(of: " test(s)", with: " test file(s)") }
             unmatched = grouping.unmatched.count
             jobs = groups.map { group in
                 let files = group.tests.map(\.file)
@@ -77,13 +77,14 @@ struct FilePlanner {
         }
         var settings = ["mode": request.mode.label, "workers": String(request.workers), "planning": "files"]
         if let shard = request.shard { settings["shard"] = "\(shard.index)/\(shard.count)" }
+        if unmatched > 0 { settings["unmatched_files"] = String(unmatched) }
         return Plan(
             jobs: newJobs,
             groups: jobs.map { Plan.GroupSummary(name: $0.name, tests: $0.files.count) },
             tests: knownTests, unmatched: unmatched, duplicates: 0, warnings: warnings, collectionErrors: problems,
             workerSeconds: Planner.schedule(jobs.map(\.seconds), workers: request.workers),
             collectPaths: collectPaths, rootdir: collection.rootdir, settings: settings,
-            files: planned.count)
+            files: planned.count, testsSource: .history, fileList: jobs.flatMap(\.files))
     }
 
     /// Seconds per file: its tests' recorded durations, else its size.

@@ -147,6 +147,8 @@ public struct Planner: Sendable {
         }
         var settings = ["mode": request.mode.label, "workers": String(request.workers)]
         if let shard = request.shard { settings["shard"] = "\(shard.index)/\(shard.count)" }
+        // The run's final summary names them: they are in no job, so nothing else would.
+        if unmatched > 0 { settings["unmatched"] = String(unmatched) }
         return Plan(
             jobs: newJobs,
             groups: jobs.map { Plan.GroupSummary(name: $0.group.name, tests: $0.group.tests.count) },
@@ -154,6 +156,20 @@ public struct Planner: Sendable {
             unmatched: unmatched, duplicates: duplicates, warnings: warnings, collectionErrors: problems,
             workerSeconds: Self.schedule(jobs.map(\.seconds), workers: request.workers),
             collectPaths: collectPaths, rootdir: collection.rootdir, settings: settings)
+    }
+
+    /// A plan of whole files with `tests` counted by collecting its files: what
+    /// `--dry-run` shows (a real run learns the tests as its workers collect them).
+    public func countingTests(of plan: Plan, request: PlanRequest) async throws -> Plan {
+        guard plan.files != nil else { return plan }
+        let invocation = PytestInvocation(python: request.python, directory: request.directory,
+                                          paths: plan.collectPaths, pytestArgs: request.pytestArgs)
+        let collection = try await Collector(invocation: invocation).collect()
+        let planned = Set(plan.fileList)
+        var counted = plan
+        counted.tests = collection.tests.filter { planned.contains($0.file) }.count
+        counted.testsSource = .collection
+        return counted
     }
 
     /// Writes the plan as a new run. A failure half-way deletes the run: no half-written runs.

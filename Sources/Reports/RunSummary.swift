@@ -60,6 +60,23 @@ public struct RunSummary: Sendable, Equatable {
         return parts.joined(separator: ", ") + " in " + String(format: "%.2fs", wallSeconds)
     }
 
+    /// "9 tests matched no group and did not run", from the plan's note on the run:
+    /// such tests are in no job, so the totals cannot show them.
+    public var unmatchedNote: String? {
+        guard let data = run.settings.data(using: .utf8),
+              let settings = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func count(_ key: String) -> Int { (settings[key] as? String).flatMap { Int($0) } ?? (settings[key] as? Int) ?? 0 }
+        if count("unmatched") > 0 {
+            let n = count("unmatched")
+            return "\(n) test\(n == 1 ? "" : "s") matched no group and did not run"
+        }
+        if count("unmatched_files") > 0 {
+            let n = count("unmatched_files")
+            return "\(n) test file\(n == 1 ? "" : "s") matched no group and did not run"
+        }
+        return nil
+    }
+
     /// Reads the summary of `run` from the database.
     public static func load(run: RunID, from queue: SQLiteQueue) throws -> RunSummary {
         try queue.readSync { db in
