@@ -180,8 +180,11 @@ def _tail_bytes(text: str) -> str:
 
 
 def _error_lines(text: str) -> str:
-    """The gist of a pytest traceback: the last entry's header, source line
-    and its "E   ..." lines.  Used for collection errors, whose reports have
+    """The lines of a collection error a reader needs, as pytest prints them
+    under "ERROR collecting FILE": the "E   ..." lines verbatim (a SyntaxError's
+    caret keeps its column), preceded by the last traceback entry's header and
+    source when that entry is in the project (a relative path), not in pytest,
+    importlib or site-packages.  Used for collection errors, whose reports have
     no crash summary for import errors."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
@@ -197,14 +200,14 @@ def _error_lines(text: str) -> str:
         start -= 1
     # Walk back to the "path:lineno: in func" header of that entry.
     head = start
-    while head > 0 and start - head < 6:
-        head -= 1
-        if ": in " in lines[head] and not lines[head].startswith(" "):
+    for back in range(start - 1, max(-1, start - 7), -1):
+        if ": in " in lines[back] and not lines[back].startswith(" "):
+            head = back
             break
-    else:
+    header = lines[head] if head < start else ""
+    if header.startswith(("/", "<")) or "site-packages" in header:
         head = start
-    picked = lines[head:start] + [line[1:].strip() for line in lines[start:end]]
-    return _tail_chars("\n".join(picked), _MAX_MESSAGE)
+    return _tail_chars("\n".join(lines[head:end]), _MAX_MESSAGE)
 
 
 def _report_text(report) -> str:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Planner
 import Queue
+import Reports
 
 /// `arun enqueue`: discover tests and write shard jobs.
 struct EnqueueCommand: AsyncParsableCommand {
@@ -42,6 +43,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             Console.print(made.summaryJSON(run: run?.id))
         } else {
             Planning.printSummary(made, run: run, workers: planning.request.workers)
+            for line in CollectionErrorText.blocks(made.collectionErrors) { Console.print(line) }
         }
     }
 }

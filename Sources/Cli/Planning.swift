@@ -26,7 +26,7 @@ struct Planning {
             request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
         }
         let plan = try await Planner().plan(request)
-        for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(warning)\n".utf8)) }
+        for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(Escape.terminal(warning))\n".utf8)) }
         guard let queue else { return (plan, nil) }
         let run = try await Planner().enqueue(plan, request: request, name: name, into: queue)
         return (plan, run)
@@ -47,7 +47,7 @@ struct Planning {
         let finalRequest = request
         return (run, {
             let plan = try await planner.plan(finalRequest)
-            for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(warning)\n".utf8)) }
+            for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(Escape.terminal(warning))\n".utf8)) }
             Planning.printSummary(plan, run: run, workers: finalRequest.workers)
             try await planner.fill(run, with: plan, into: queue)
         })
@@ -66,11 +66,11 @@ struct Planning {
             Console.print("\(target): \(plan.tests) tests in \(plan.jobs.count) jobs for \(workers) workers")
         }
         let shown = plan.groups.prefix(20)
-        for group in shown { Console.print("  \(group.name): \(group.tests) \(unit)") }
+        for group in shown { Console.print("  \(Escape.terminal(group.name)): \(group.tests) \(unit)") }
         if plan.groups.count > shown.count { Console.print("  … \(plan.groups.count - shown.count) more jobs") }
         if plan.unmatched > 0 { Console.print("\(plan.unmatched) \(unit) matched no group and will not run") }
         if plan.duplicates > 0 { Console.print("\(plan.duplicates) tests were chosen by two groups and run once, in the first") }
-        for problem in plan.collectionErrors { Console.print("collection error: \(problem.location): \(problem.message)") }
+        for problem in plan.collectionErrors { Console.print(CollectionErrorText.shortLine(problem)) }
         let seconds = plan.workerSeconds.map { String(format: "%.1f", $0) }.joined(separator: ", ")
         Console.print("estimated seconds per worker: \(seconds)")
     }

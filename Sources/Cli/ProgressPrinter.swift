@@ -32,8 +32,8 @@ final class ProgressPrinter: @unchecked Sendable {
                 if let last = failures.last { lastFailure = last.finishedAt }
                 if live, !failures.isEmpty { Console.print("\r\u{1B}[2K", terminator: "") }
                 for failure in failures {
-                    Console.print("\(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
-                          + (failure.message.map { " - \($0.prefix(160))" } ?? ""))
+                    Console.print("\(failure.outcome.rawValue.uppercased()) \(Escape.terminal(failure.nodeid))"
+                          + (failure.message.map { " - \(Escape.terminal(String($0.prefix(160))))" } ?? ""))
                 }
                 if live {
                     Console.print("\r\u{1B}[2K" + line(progress), terminator: "")

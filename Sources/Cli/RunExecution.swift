@@ -142,12 +142,14 @@ struct RunExecution {
     }
 
     func printFailures(queue: SQLiteQueue, run: RunID) {
+        // pytest's order: collection errors, then failures; escaped as the text report is.
+        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: run)) ?? []) { Console.print(line) }
         let failures = (try? FailureLine.load(run: run, since: 0, from: queue, limit: 30)) ?? []
         guard !failures.isEmpty else { return }
         Console.print("failures:")
         for failure in failures {
-            Console.print("  \(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
-                          + (failure.message.map { " - \($0.prefix(200))" } ?? ""))
+            Console.print("  \(failure.outcome.rawValue.uppercased()) \(Escape.terminal(failure.nodeid))"
+                          + (failure.message.map { " - \(Escape.terminal(String($0.prefix(200))))" } ?? ""))
         }
     }
 }
