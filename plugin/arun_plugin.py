@@ -556,6 +556,20 @@ def _subtest_description(report) -> str:
     return str(context) if context is not None else "(<subtest>)"
 
 
+def _catching_collect_warnings(config):
+    """pytest records collection warnings inside its pytest_collection hook; a
+    job's collection runs later, inside the run loop, so it is wrapped the same
+    way (pytest_warning_recorded with when="collect")."""
+    try:
+        from _pytest.warnings import catch_warnings_for_item
+
+        return catch_warnings_for_item(config, ihook=config.hook, when="collect", item=None)
+    except Exception:
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
 def _unset_stop_flags(session) -> None:
     # pytest >= 8 guards shouldfail/shouldstop with setters that refuse to go
     # back to False (they assume the session is ending); a job boundary is a
@@ -679,6 +693,14 @@ class _ServeMode:
         self.job_errors: list | None = None
         # Encoded events waiting for the next write (see _hold).
         self._held = b""
+        # The last result, still a dict: pytest reports a test's warnings after its
+        # logfinish, and they are added to it before it is encoded (_hold).
+        self._result: dict | None = None
+        # Collection warnings of this process already counted (pytest counts one
+        # per distinct warning in its one collection), and those not yet given to
+        # a result: they go with the next job's first test.
+        self._collect_warnings_seen: set = set()
+        self._collect_warnings = 0
         # Per-test accumulation between logstart and logfinish.
         self._reset_test()
 
@@ -688,15 +710,39 @@ class _ServeMode:
         self._hold(obj)
         self._flush()
 
+    def _hold_result(self, event: dict) -> None:
+        self._encode_result()
+        self._result = event
+
+    def _encode_result(self) -> None:
+        if self._result is not None:
+            self._held += _dumps(self._result)
+            self._result = None
+
+    def pytest_warning_recorded(self, warning_message, when, nodeid, location) -> None:
+        """Counted as pytest's terminal counts them ("1 warning"): each warning a
+        test recorded, and each distinct one recorded while collecting."""
+        if when == "runtest":
+            if self._result is not None and self._result.get("nodeid") == nodeid:
+                self._result["warnings"] = self._result.get("warnings", 0) + 1
+        elif when == "collect":
+            key = (str(warning_message.message), warning_message.category, warning_message.filename,
+                   warning_message.lineno)
+            if key not in self._collect_warnings_seen:
+                self._collect_warnings_seen.add(key)
+                self._collect_warnings += 1
+
     def _hold(self, obj: dict) -> None:
         """A result waits for the next event (the next test's start, or job_done)
         and goes out in the same write: one write and one wake-up of the parent per
         test instead of two.  Between a test's logfinish and the next logstart no
         test code runs, so a crash cannot strand a held result; a stop or an
         interrupt flushes it (`_flush`)."""
+        self._encode_result()
         self._held += _dumps(obj)
 
     def _flush(self) -> None:
+        self._encode_result()
         if self._held:
             held, self._held = self._held, b""
             _write_all(self.events_fd, held)
@@ -898,6 +944,16 @@ class _ServeMode:
         self.job_errors = errors
         reported = len(errors)
         try:
+            with _catching_collect_warnings(self.config):
+                return self._perform_collect(session, args, errors, reported)
+        finally:
+            self.wanted = None
+            self.job_errors = None
+            option.maxfail = maxfail
+            session.testsfailed = 0
+
+    def _perform_collect(self, session, args: list, errors: list, reported: int) -> list:
+        try:
             try:
                 return list(session.perform_collect(args))
             except pytest.UsageError:
@@ -922,11 +978,6 @@ class _ServeMode:
             # A plugin stopped the session during collection.
             errors.append({"location": "", "message": f"collection stopped: {e}"})
             return []
-        finally:
-            self.wanted = None
-            self.job_errors = None
-            option.maxfail = maxfail
-            session.testsfailed = 0
 
     def _finish_teardown(self, session) -> None:
         # pytest >= 8 already tears everything down when a test sets
@@ -1089,5 +1140,8 @@ class _ServeMode:
         ):
             if value:
                 event[key] = value
-        self._hold(event)
+        if self._collect_warnings:
+            event["warnings"] = self._collect_warnings
+            self._collect_warnings = 0
+        self._hold_result(event)
         self._reset_test()

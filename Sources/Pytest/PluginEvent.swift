@@ -30,6 +30,8 @@ public struct PluginEvent: Sendable, Decodable {
     public var teardownError: Bool?
     public var callOutcome: String?
     public var subtests: Subtests?
+    /// Warnings pytest recorded for the test (and collection warnings given to a job's first test).
+    public var warnings: Int?
     // collect_error / bad_expr / protocol_error
     public var location: String?
     public var index: Int?
@@ -49,7 +51,7 @@ public struct PluginEvent: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
-        case teardownError = "teardown_error", callOutcome = "call_outcome", subtests
+        case teardownError = "teardown_error", callOutcome = "call_outcome", subtests, warnings
         case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items
     }
 

@@ -20,6 +20,8 @@ public struct RunSummary: Sendable, Equatable {
     public var jobs: JobCounts
     /// Tests whose final attempt passed after an earlier attempt failed.
     public var flaky: Int = 0
+    /// Warnings pytest recorded in the final attempts (and while collecting).
+    public var warnings: Int = 0
 
     public subscript(outcome: Outcome) -> Int { outcomes[outcome, default: 0] }
 
@@ -50,6 +52,7 @@ public struct RunSummary: Sendable, Equatable {
         add(self[.skipped], "skipped")
         add(self[.xfailed], "xfailed")
         add(self[.xpassed], "xpassed")
+        add(warnings, warnings == 1 ? "warning" : "warnings")
         add(self[.error] + teardownErrors, self[.error] + teardownErrors == 1 ? "error" : "errors")
         add(self[.crashed], "crashed")
         add(self[.timeout], "timeout")
@@ -114,7 +117,7 @@ public struct RunSummary: Sendable, Equatable {
             run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests,
             pending: max(0, tests - tally.withResult), collectionErrors: errors, failedSubtests: tally.subtests,
             wallSeconds: max(0, (end ?? start ?? 0) - (start ?? 0)),
-            jobs: try SQLiteQueue.counts(run: run.id, db: db), flaky: tally.flaky)
+            jobs: try SQLiteQueue.counts(run: run.id, db: db), flaky: tally.flaky, warnings: tally.warnings)
     }
 
     /// Counts final attempts the way pytest counts them, fed every attempt of a run in
@@ -124,6 +127,7 @@ public struct RunSummary: Sendable, Equatable {
         var teardown = 0
         var subtests = 0
         var flaky = 0
+        var warnings = 0
         var withResult = 0
         private var test: TestID?
         private var outcome: Outcome?
@@ -151,6 +155,7 @@ public struct RunSummary: Sendable, Equatable {
             if let extra {
                 if extra.contains(#""teardown_error":true"#) { teardown += 1 }
                 if extra.contains(#""call_outcome":"passed""#) { outcomes[.passed, default: 0] += 1 }
+                if extra.contains(#""warnings":"#), let count = Self.warnings(in: extra) { warnings += count }
                 if extra.contains(#""subtests""#), let data = extra.data(using: .utf8),
                    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                    let sub = object["subtests"] as? [String: Any], let failed = sub["failed"] as? Int {
@@ -160,6 +165,12 @@ public struct RunSummary: Sendable, Equatable {
             test = nil
             outcome = nil
             extra = nil
+        }
+
+        /// `"warnings":N` of a result's extra fields.
+        static func warnings(in extra: String) -> Int? {
+            guard let range = extra.range(of: #""warnings":"#) else { return nil }
+            return Int(extra[range.upperBound...].prefix { $0.isNumber })
         }
     }
 

@@ -19,6 +19,7 @@ enum ResultMapping {
         if event.teardownError == true { fields["teardown_error"] = true }
         if let call = event.callOutcome { fields["call_outcome"] = call }
         if let subtests = event.subtests { fields["subtests"] = subtests }
+        if let warnings = event.warnings, warnings > 0 { fields["warnings"] = warnings }
         guard !fields.isEmpty else { return nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
