@@ -34,7 +34,7 @@ struct Planning {
 
     /// Validates, creates the run empty, and returns the work that plans and fills it,
     /// to run while the workers start.
-    func prepareEarly(queue: SQLiteQueue) async throws -> (Run, @Sendable () async throws -> Void) {
+    func prepareEarly(queue: SQLiteQueue) async throws -> (Run, @Sendable () async throws -> Int) {
         var request = self.request
         request.history = try plannerDurations(queue: queue)
         request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
@@ -50,6 +50,7 @@ struct Planning {
             for warning in plan.warnings { FileHandle.standardError.write(Data("arun: warning: \(Escape.terminal(warning))\n".utf8)) }
             Planning.printSummary(plan, run: run, workers: finalRequest.workers)
             try await planner.fill(run, with: plan, into: queue)
+            return plan.jobs.count
         })
     }
 

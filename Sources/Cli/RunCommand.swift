@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.resolved ?? WorkerCount.cpuCount
-        var planning: (@Sendable () async throws -> Void)?
+        var planning: (@Sendable () async throws -> Int)?
         if resume {
             target = try await resumable(queue)
         } else {
@@ -76,8 +76,10 @@ struct RunCommand: AsyncParsableCommand {
                 Planning.printSummary(made, run: run, workers: workerCount)
             }
         }
-        let execution = RunExecution(database: database, python: python, options: options,
+        var execution = RunExecution(database: database, python: python, options: options,
                                      multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky)
+        // Jobs of whole files: N file paths make at most N jobs.
+        if !plan.paths.isEmpty && plan.paths.allSatisfy(Self.isFile) { execution.jobsAtMost = plan.paths.count }
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
@@ -85,6 +87,11 @@ struct RunCommand: AsyncParsableCommand {
         let code = try await execution.execute(target, queue: queue, workers: workerCount, control: control, trap: trap,
                                                planning: planning)
         if code != 0 { throw ExitCode(code) }
+    }
+
+    static func isFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
     /// The run to resume: the id given as the only path, else the latest.

@@ -15,13 +15,15 @@ struct RunExecution {
     var retries: Int = 0
     /// Flaky tests (failed, then passed on a retry) fail the run.
     var failOnFlaky = false
+    /// Most jobs the plan can make, when known before planning (paths that are all files).
+    var jobsAtMost = Int.max
 
     /// `control` and `trap` may come from the caller, which then catches a Ctrl-C during planning too.
     /// With `planning`, the run was created empty: the workers start their pytest while
     /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
     func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int,
                  control given: WorkerControl? = nil, trap givenTrap: SignalTrap? = nil,
-                 planning: (@Sendable () async throws -> Void)? = nil) async throws -> Int32 {
+                 planning: (@Sendable () async throws -> Int)? = nil) async throws -> Int32 {
         let control = given ?? WorkerControl(grace: 3)
         let trap = givenTrap ?? SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
@@ -32,23 +34,30 @@ struct RunExecution {
         while true {
             let open = try await queue.counts(run: target.id).open
             let planningNow = round == 0 ? planning : nil
-            let workers = planningNow == nil ? max(1, min(requested, open)) : requested
+            // Never more workers than claimable jobs. While planning the count is unknown:
+            // up to a CPU's worth start early (their pytest start-up overlaps planning),
+            // the rest once the jobs are written; --mp processes start then.
+            let early = multiProcess ? 0 : min(requested, WorkerCount.cpuCount, jobsAtMost)
+            let workers = planningNow == nil ? max(1, min(requested, open)) : early
             let progress = ProgressPrinter(queue: queue, run: target.id, workers: workers)
             progress.start()
-            let work: @Sendable () async throws -> Void = { [self] in
+            let work: @Sendable (Int, Int) async throws -> Void = { [self] workers, firstIndex in
                 if multiProcess {
                     try await runProcesses(count: workers, run: target.id, control: control)
                 } else {
                     try await WorkerPool.run(count: workers, queue: queue, run: target,
-                                             configuration: configuration, control: control)
+                                             configuration: configuration, control: control, firstIndex: firstIndex)
                 }
             }
             do {
                 if let planningNow {
                     try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await work() }
+                        if early > 0 { group.addTask { try await work(early, 0) } }
                         do {
-                            try await planningNow()
+                            let jobs = try await planningNow()
+                            let wanted = max(1, min(requested, jobs))
+                            control.limitWorkers(to: wanted)
+                            if wanted > early { group.addTask { try await work(wanted - early, early) } }
                         } catch {
                             // Nothing to run after all: stop the waiting workers, leave no run behind.
                             control.stop(.interrupted)
@@ -60,7 +69,7 @@ struct RunExecution {
                         try await group.waitForAll()
                     }
                 } else {
-                    try await work()
+                    try await work(workers, 0)
                 }
             } catch let planningFailure as PlanningFailure {
                 throw planningFailure.error

@@ -47,8 +47,10 @@ public final class Worker: Sendable {
     /// the rest of their job, and a dead worker's lease expires and comes back.
     func claimNext() async throws -> Claim? {
         while !control.isStopping {
+            // A worker started early, while planning, beyond the plan's job count.
+            guard control.mayClaim(id) else { return nil }
             if let claim = try await queue.claim(run: run.id, worker: id, lease: configuration.lease) {
-                if control.isStopping {
+                if control.isStopping || !control.seat(id) {
                     try await queue.release(claim)
                     return nil
                 }
