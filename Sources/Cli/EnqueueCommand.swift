@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Queue
 import Reports
+import Runner
 
 /// `arun enqueue`: discover tests and write shard jobs.
 struct EnqueueCommand: AsyncParsableCommand {
@@ -29,8 +30,8 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let python = try await self.python.resolved()
-        let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
-                                    workers: workers?.resolved ?? WorkerCount.cpuCount)
+        let planning = try plan.planning(python: python, pytestArgs: pytestArgs,
+                                         workers: workers?.resolved ?? WorkerCount.cpuCount)
         if let notice = plan.strategyNotice(planning.request.mode, directory: planning.request.directory) {
             // The JSON stays one object on stdout.
             if json { FileHandle.standardError.write(Data("arun: \(notice)\n".utf8)) } else { Console.print(notice) }
@@ -42,7 +43,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         if json {
             Console.print(made.summaryJSON(run: run?.id))
         } else {
-            Planning.printSummary(made, run: run, workers: planning.request.workers)
+            PlanSummary.print(made, run: run, workers: planning.request.workers)
             for line in CollectionErrorText.blocks(made.collectionErrors) { Console.print(line) }
         }
     }

@@ -40,7 +40,7 @@ struct ReportCommand: AsyncParsableCommand {
         let report: RunReport
         if merge.isEmpty {
             let queue = try database.open()
-            let id = try RunReport.resolve(run: run, in: queue)
+            let id = try queue.runOrLatest(run).id
             report = try RunReport.load(run: id, from: queue, output: format.needsOutput)
         } else {
             report = try reportUsage { try RunReport.merge(paths: merge, output: format.needsOutput) }

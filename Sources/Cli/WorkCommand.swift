@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Runner
 import Worker
 
 /// `arun work`: claim and run jobs of a run until it is drained.
@@ -24,7 +25,7 @@ struct WorkCommand: AsyncParsableCommand {
     func run() async throws {
         let python = try await self.python.resolved()
         let queue = try database.open()
-        let target = try await resolveRun(queue)
+        let target = try queue.runOrLatest(run)
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
@@ -34,11 +35,5 @@ struct WorkCommand: AsyncParsableCommand {
         try await WorkerPool.run(count: workers?.resolved ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
-    }
-
-    func resolveRun(_ queue: SQLiteQueue) async throws -> Run {
-        if let run { return try await queue.run(run) }
-        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-        return latest
     }
 }
