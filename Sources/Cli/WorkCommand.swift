@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Reports
 import Runner
 import Worker
 
@@ -34,6 +35,8 @@ struct WorkCommand: AsyncParsableCommand {
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         try await WorkerPool.run(count: workers?.resolved ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
+        // Collection errors as pytest shows them: nothing else would tell this worker's user.
+        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) { Console.print(line) }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 }

@@ -17,6 +17,8 @@ public struct WorkerProcesses: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            // The parent prints the run's progress and summary; a child's would repeat them.
+            process.standardOutput = FileHandle.nullDevice
             try process.run()
             return process
         }
