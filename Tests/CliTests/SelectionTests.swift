@@ -75,7 +75,7 @@ import Testing
         let arun = try Self.siblings()
         // Selection: -k and -m as pytest applies them.
         let selected = ["tests", "-k", "test_p or test_a", "-m", "not slow"]
-        let output = try arun.arun(["run", "-n", "2", "-v", "--tb=short", "-rA", "-p", "no:cacheprovider"] + selected)
+        let output = try arun.arun(["run", "-n", "2", "-v", "-q", "--tb=short", "-rA", "-p", "no:cacheprovider"] + selected)
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         #expect(Set(try arun.results().map(\.nodeid)) == (try Self.pytestIDs(arun, selected)))
 
@@ -114,7 +114,7 @@ import Testing
             def test_plain():
                 pass
             """)
-        for extra in [["-o", "xfail_strict=true", "-W", "error::UserWarning", "-q"], ["--runxfail", "-r", "a"]] {
+        for extra in [["-o", "xfail_strict=true", "-W", "error::UserWarning", "-v"], ["--runxfail", "-r", "a"]] {
             let reference = try SerialPytest.counts(in: arun.folder.path, arguments: ["tests"] + extra)
             let output = try arun.arun(["run", "-n", "2", "tests"] + extra)
             let ours = SerialPytest.parseSummary(output.stdout)
@@ -182,7 +182,7 @@ import Testing
             #expect(text.contains("raise ValueError('bad config value')"), "\(label): \(text)")
             // Every line of a block is a line pytest printed too.
             let shown = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { $0.hasPrefix("E ") || $0.hasPrefix("tests/test_raise.py:") }
+                .filter { $0.hasPrefix("E ") || $0.hasPrefix("tests/test_raise.py:1:") }
             #expect(!shown.isEmpty && shown.allSatisfy(pytestLines.contains), "\(label): \(shown)")
         }
         let run = try arun.arun(["run", "-n", "2"])
@@ -234,9 +234,11 @@ import Testing
         #expect(controls.isEmpty, "raw control characters: \(controls.map(\.value))")
         let report = try arun.arun(["report"]).stdout
         let runLine = output.stdout.split(separator: "\n").first { $0.contains("FAILED") && $0.contains("test_bell") }
-        let message = runLine.flatMap { $0.range(of: " - ").map { String($0.upperBound...).trimmingCharacters(in: .whitespaces) } }
+        let message: String? = runLine.flatMap { line in
+            line.range(of: " - ").map { String(line[$0.upperBound...]).trimmingCharacters(in: .whitespaces) }
+        }
         #expect(message != nil && message!.contains("\\x07"), "\(output.stdout)")
-        #expect(message.map { report.contains($0) } == true, "same escaping: \(message ?? "") in \(report)")
+        #expect(message.map { report.contains($0) } == true, "same escaping: \(message ?? "-") in \(report)")
     }
 
     @Test func dryRunCountsTheTestsOfFilePlans() throws {
@@ -260,7 +262,7 @@ import Testing
         let output = try arun.arun(["run", "tests/"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         let first = output.stdout.split(separator: "\n").first.map(String.init) ?? ""
-        #expect(first.contains("conf/dist_strategy.yaml") && first.contains("--no-strategy"), first)
+        #expect(first.contains("conf/dist_strategy.yaml") && first.contains("--no-strategy"), "\(first)")
         #expect(Set(try arun.results().map(\.nodeid)) == fast)
         #expect(output.stdout.contains("\(all.count - fast.count) tests matched no group and did not run"), "\(output.stdout)")
         let ignored = try arun.arun(["run", "tests/", "--no-strategy"])
