@@ -13,6 +13,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var plan: PlanOptions
     @OptionGroup var python: PythonOptions
+    @OptionGroup var colour: ColorOption
     @OptionGroup(title: "pytest options (passed to every pytest, as after --)") var pytest: PytestOptions
 
     @Option(name: .customShort("n"), parsing: .unconditional, help: "Workers to balance jobs for: a number or auto (the CPU count).",
@@ -29,6 +30,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     var pytestArgs: [String] { pytest.withPassthrough }
 
     func run() async throws {
+        colour.apply()
         let python = try await self.python.resolved()
         let planning = try plan.planning(python: python, pytestArgs: pytestArgs,
                                          workers: workers?.resolved ?? WorkerCount.cpuCount)
@@ -44,7 +46,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             Console.print(made.summaryJSON(run: run?.id))
         } else {
             PlanSummary.print(made, run: run, workers: planning.request.workers)
-            for line in CollectionErrorText.blocks(made.collectionErrors) { Console.print(line) }
+            for line in CollectionErrorText.blocks(made.collectionErrors) { Console.print(Painter.collectionErrorLine(line)) }
         }
     }
 }

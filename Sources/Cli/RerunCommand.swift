@@ -32,6 +32,7 @@ struct RerunCommand: AsyncParsableCommand {
     var workers: WorkerCount?
 
     @OptionGroup var mode: WorkerModeOptions
+    @OptionGroup var colour: ColorOption
 
     func validate() throws {
         if !failed { throw ValidationError("rerun needs --failed (rerun the failing tests): arun rerun --failed [RUN]") }
@@ -39,6 +40,7 @@ struct RerunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        colour.apply()
         let queue = try database.open()
         let target = try queue.runOrLatest(id ?? run)
         let retried = try await queue.retryFailures(run: target.id)

@@ -30,6 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     var workers: WorkerCount?
 
     @OptionGroup var mode: WorkerModeOptions
+    @OptionGroup var colour: ColorOption
 
     @Option(parsing: .unconditional, help: "Run failing tests again up to this many times; a test that then passes is flaky.")
     var retries = 0
@@ -48,6 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        colour.apply()
         let python = try await self.python.resolved()
         let queue = try database.open()
         let control = WorkerControl(grace: 3)

@@ -37,15 +37,17 @@ struct RunWiring {
         let ending = try await execution.execute(target, queue: queue, workers: workers, control: control,
                                                  interrupted: { trap.interrupted }, planning: planning)
         // pytest's order: collection errors, then failures; escaped as the text report is.
-        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) { Console.print(line) }
+        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) {
+            Console.print(Painter.collectionErrorLine(line))
+        }
         if !ending.failures.isEmpty {
             Console.print("failures:")
             for failure in ending.failures {
-                Console.print("  \(failure.outcome.rawValue.uppercased()) \(Escape.terminal(failure.nodeid))"
+                Console.print("  \(Painter.outcomeWord(failure.outcome.rawValue.uppercased())) \(Escape.terminal(failure.nodeid))"
                               + (failure.message.map { " - \(Escape.terminal(String($0.prefix(200))))" } ?? ""))
             }
         }
-        Console.print("run \(target.id): \(ending.summary.line)")
+        Console.print("run \(target.id): \(Painter.totals(ending.summary.line))")
         if let note = ending.summary.unmatchedNote { Console.print(note) }
         if ending.unfinished {
             Console.print("unfinished: finish it with `arun run --resume \(target.id)`")

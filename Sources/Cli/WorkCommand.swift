@@ -15,6 +15,7 @@ struct WorkCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var python: PythonOptions
     @OptionGroup var options: WorkerOptions
+    @OptionGroup var colour: ColorOption
 
     @Option(help: "The run to work on (default: the latest).")
     var run: Int64?
@@ -24,6 +25,7 @@ struct WorkCommand: AsyncParsableCommand {
     var workers: WorkerCount?
 
     func run() async throws {
+        colour.apply()
         let python = try await self.python.resolved()
         let queue = try database.open()
         let target = try queue.runOrLatest(run)
@@ -36,7 +38,7 @@ struct WorkCommand: AsyncParsableCommand {
         try await WorkerPool.run(count: workers?.resolved ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
         // Collection errors as pytest shows them: nothing else would tell this worker's user.
-        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) { Console.print(line) }
+        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) { Console.print(Painter.collectionErrorLine(line)) }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 }

@@ -270,4 +270,45 @@ import Testing
         #expect(!ignored.stdout.contains("strategy file"))
         #expect(Set(try arun.results(run: 2).map(\.nodeid)) == all)
     }
+
+    @Test func colourFollowsPytestOnATerminal() throws {
+        let arun = try ArunHarness("arun-colour")
+        try arun.folder.write("tests/test_c.py", """
+            import warnings
+
+            def test_ok():
+                warnings.warn("careful", UserWarning)
+
+            def test_bad():
+                assert False
+            """)
+        let esc = "\u{1B}["
+        // pytest's own painted counts, forced on (its PY_COLORS), as the reference.
+        let pytest = try ChildProcess.run("/usr/bin/env", ["python3", "-m", "pytest", "-p", "no:cacheprovider", "tests"],
+                                          directory: arun.folder.path, environment: ["PY_COLORS": "1"])
+        let painted = ["\(esc)31m\(esc)1m1 failed\(esc)0m", "\(esc)32m1 passed\(esc)0m", "\(esc)33m1 warning\(esc)0m"]
+        for part in painted { #expect(pytest.stdout.contains(part), "pytest paints \(part.debugDescription)") }
+        // A real terminal (script(1) gives arun a pty): colours on by default, off with NO_COLOR or --color no.
+        let command = ([Executables.arun] + arun.arguments(["run", "-n", "1"])).map { "'\($0)'" }.joined(separator: " ")
+        func onTerminal(_ extra: String, environment: [String: String] = [:]) throws -> String {
+            // Whatever colour settings the test runner has are not the user's.
+            let cleared = ["-u", "NO_COLOR", "-u", "PY_COLORS", "-u", "FORCE_COLOR", "TERM=xterm"]
+                + environment.map { "\($0.key)=\($0.value)" }
+            return try ChildProcess.run("/usr/bin/env", cleared + ["/usr/bin/script", "-qec", command + extra, "/dev/null"],
+                                        directory: arun.folder.path).stdout
+        }
+        let terminal = try onTerminal("")
+        for part in painted { #expect(terminal.contains(part), "arun paints \(part.debugDescription): \(terminal.debugDescription)") }
+        // The progress line clears itself with an escape; the totals line after it is what counts.
+        let summary = { (text: String) in
+            text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+                .map { $0.replacingOccurrences(of: "\u{1B}[2K", with: "") }
+                .last { $0.hasPrefix("run ") && $0.contains(" in ") } ?? ""
+        }
+        #expect(!summary(try onTerminal("", environment: ["NO_COLOR": "1"])).contains(esc))
+        #expect(!summary(try onTerminal(" --color no")).contains(esc))
+        // Not a terminal: plain, unless --color yes.
+        #expect(!(try arun.arun(["run", "-n", "1"])).stdout.contains(esc))
+        #expect((try arun.arun(["run", "-n", "1", "--color", "yes"])).stdout.contains(painted[1]))
+    }
 }
