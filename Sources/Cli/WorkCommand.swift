@@ -35,7 +35,10 @@ struct WorkCommand: AsyncParsableCommand {
                                                       logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
-        try await WorkerPool.run(count: workers?.resolved ?? 1, queue: queue, run: target,
+        // Never more workers than claimable jobs (a run still being planned has none yet).
+        let open = try await queue.counts(run: target.id).open
+        let count = open > 0 ? min(workers?.resolved ?? 1, open) : workers?.resolved ?? 1
+        try await WorkerPool.run(count: count, queue: queue, run: target,
                                  configuration: configuration, control: control)
         // Collection errors as pytest shows them: nothing else would tell this worker's user.
         for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) { Console.print(Painter.collectionErrorLine(line)) }

@@ -156,6 +156,16 @@ import Testing
         #expect(single.status == 0, "\(single.stdout)\(single.stderr)")
         let folder = try arun.arun(["run", "tests/sub", "-n", "40"])
         #expect(folder.status == 0, "\(folder.stdout)\(folder.stderr)")
+        // arun work -n auto: the CPU count, and no more than the jobs.
+        let planned = try arun.arun(["enqueue", "tests/sub/test_sub.py", "tests/other"])
+        #expect(planned.status == 0, "\(planned.stdout)\(planned.stderr)")
+        let work = try arun.arun(["work", "-n", "auto", "--run", "3"])
+        #expect(work.status == 0, "\(work.stdout)\(work.stderr)")
+        let workers3 = try arun.queue().readSync { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workers WHERE run_id = 3") ?? -1
+        }
+        let jobs3 = try arun.queue().readSync { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE run_id = 3") ?? -1 }
+        #expect(workers3 == min(ProcessInfo.processInfo.activeProcessorCount, jobs3), "\(workers3) workers, \(jobs3) jobs")
         for run in [Int64(1), 2] {
             let (workers, jobs) = try arun.queue().readSync { db in
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workers WHERE run_id = ?", arguments: [run]) ?? -1,
