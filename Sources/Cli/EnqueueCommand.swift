@@ -38,6 +38,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             // The JSON stays one object on stdout.
             if json { FileHandle.standardError.write(Data("arun: \(notice)\n".utf8)) } else { Console.print(notice) }
         }
+        _ = try Planner().prepare(planning.request)  // usage errors before the database is touched
         let queue = dryRun ? nil : try database.open()
         var (made, run) = try await planning.make(queue: queue)
         // Not on a run's critical path, so a dry run may collect to count a file plan's tests.

@@ -51,16 +51,16 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         colour.apply()
         let python = try await self.python.resolved()
+        var workerCount = workers?.resolved ?? WorkerCount.cpuCount
+        // Paths, folders, strategy file, shards, durations: all checked before the database is touched.
+        let planned = resume ? nil : try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount)
+        if let planned { _ = try Planner().prepare(planned.request) }
         let queue = try database.open()
         let control = WorkerControl(grace: 3)
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
-        var workerCount = workers?.resolved ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Int)?
-        if resume {
-            target = try resumable(queue)
-        } else {
-            let planned = try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount)
+        if let planned {
             if let notice = plan.strategyNotice(planned.request.mode, directory: planned.request.directory) {
                 Console.print(notice)
             }
@@ -81,6 +81,8 @@ struct RunCommand: AsyncParsableCommand {
                 }
                 PlanSummary.print(made, run: run, workers: workerCount)
             }
+        } else {
+            target = try resumable(queue)
         }
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")

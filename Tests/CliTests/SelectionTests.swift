@@ -137,6 +137,10 @@ import Testing
         (["run", "--strategy", "x.yaml", "--no-strategy"], "--no-strategy"),
         (["enqueue", "--shard-count", "0"], "--shard-count"),
         (["work", "-n", "0"], "-n"),
+        (["run", "nope/"], "no such file"),
+        (["run", "--durations", "missing.json"], "durations file"),
+        (["run", "--strategy", "missing.yaml"], "strategy file"),
+        (["run", "--dist-suite", "missing"], "not a directory"),
     ]
 
     @Test(arguments: refusals.indices)
