@@ -19,12 +19,12 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try database.open()
-        var ids = try queue.runIDs()
+        var ids = try await queue.runIDs()
         if ids.isEmpty { throw QueueError.noRuns(path: queue.path) }
         if let limit { ids = Array(ids.prefix(limit)) }
         if !json { Console.print(RunListing.textHeader) }
         for id in ids {
-            let summary = try RunSummary.load(run: id, from: queue)
+            let summary = try await RunSummary.load(run: id, from: queue)
             Console.print(json ? RunListing.jsonLine(summary) : RunListing.textLine(summary))
         }
     }

@@ -41,7 +41,7 @@ struct WorkCommand: AsyncParsableCommand {
         try await WorkerPool.run(count: count, queue: queue, run: target,
                                  configuration: configuration, control: control)
         // Collection errors as pytest shows them: nothing else would tell this worker's user.
-        for line in CollectionErrorText.blocks((try? queue.collectionErrors(run: target.id)) ?? []) { Console.print(Painter.collectionErrorLine(line)) }
+        for line in CollectionErrorText.blocks((try? await queue.collectionErrors(run: target.id)) ?? []) { Console.print(Painter.collectionErrorLine(line)) }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 }

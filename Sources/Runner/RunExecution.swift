@@ -28,7 +28,7 @@ public struct RunExecution: Sendable {
     /// Runs `target` to its end. `interrupted` reports a stop signal the caller caught.
     /// With `planning`, the run was created empty: the workers start their pytest while
     /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
-    public func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int, control: WorkerControl,
+    public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
                         planning: (@Sendable () async throws -> Int)? = nil) async throws -> RunEnding {
         if planning == nil { try await queue.setStatus(.running, of: target.id) }
@@ -97,8 +97,8 @@ public struct RunExecution: Sendable {
             try await queue.setStatus(.complete, of: target.id)
         }
         if let failure { throw failure }
-        let summary = try RunSummary.load(run: target.id, from: queue)
-        let failures = (try? FailureLine.load(run: target.id, since: 0, from: queue, limit: 30)) ?? []
+        let summary = try await RunSummary.load(run: target.id, from: queue)
+        let failures = (try? await queue.failures(run: target.id, since: 0, limit: 30)) ?? []
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
         var code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail,
                                     failOnFlaky: failOnFlaky)

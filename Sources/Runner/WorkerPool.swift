@@ -4,7 +4,7 @@ import Worker
 
 /// N workers as tasks of this process (`--mt`, and `arun work -n N`).
 public enum WorkerPool {
-    public static func run(count: Int, queue: SQLiteQueue, run: Run, configuration: WorkerConfiguration,
+    public static func run(count: Int, queue: any JobQueue, run: Run, configuration: WorkerConfiguration,
                            control: WorkerControl, firstIndex: Int = 0) async throws {
         let prefix = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         try await withThrowingTaskGroup(of: Void.self) { group in
