@@ -130,6 +130,8 @@ public final class Worker: Sendable {
         case .drained:
             return false
         case .didNotStart:
+            // Stopped while starting (-x elsewhere, Ctrl-C): the stop killed it, not its arguments.
+            if control.isStopping { return false }
             let status = Self.describe(outcome.terminationStatus)
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw WorkerError.pytestDidNotStart(status: status, output: String(output.suffix(4000)), log: log.path)
