@@ -13,7 +13,11 @@ Collect mode: ``--arun-collect=OUT_PATH [--arun-exprs=JSON_PATH]``
           "path" absolute, "file" relative to rootdir with "/", "marks"
           sorted unique mark names, "matches" indices into JSON_PATH's
           array of -m style expressions that select the item.
-      {"ev":"collect_error","location","message"}  per failed collector.
+      {"ev":"file","path","file"}  with --arun-files, instead of items: one
+          per test file the command-line paths select (not the siblings
+          pytest lists on the way to a narrower path), none imported.
+      {"ev":"collect_error","location","message"}  per failed collector;
+          "message" holds the lines pytest shows under "ERROR collecting".
       {"ev":"bad_expr","index","expr","message"}  per expression that does
           not compile; nothing is collected and pytest exits with 4.
       {"ev":"done","count","rootdir","errors"}  last line.
@@ -44,7 +48,7 @@ it (the next start, or job_done):
           "items":[[nodeid, file, [marks]], ...]  (files jobs only)}
       {"ev":"start","nodeid"}
       {"ev":"result","nodeid","outcome","duration","message","details",
-          "stdout","stderr","teardown_error","call_outcome","subtests"}
+          "stdout","stderr","teardown_error","call_outcome","subtests","warnings"}
           (fields after "duration" are left out when null or false)
       {"ev":"job_done","job","stopped"}   stopped: -x/--maxfail reason or null
       {"ev":"protocol_error","message"}   unreadable control line (skipped)
@@ -56,7 +60,9 @@ it (the next start, or job_done):
     "stdout"/"stderr" the captured output (null if none or -s), at most
     64 KiB of UTF-8 each, end kept; "duration" is setup+call+teardown
     seconds; "subtests" is null or {"passed","failed","skipped","xfailed",
-    "failures": [{"description","message"}] (at most 50)}.
+    "failures": [{"description","message"}] (at most 50)}; "warnings" counts
+    the warnings pytest recorded for the test, plus the distinct ones recorded
+    while collecting since the last result (pytest's "N warnings").
     To rebuild pytest's terminal totals: count each "outcome" once, except
     that "error" with "call_outcome": "passed" counts one "passed" and one
     "error" (call passed, teardown failed: pytest's "1 passed, 1 error");
