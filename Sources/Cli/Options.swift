@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Pytest
 import Queue
+import Runner
 import Worker
 
 /// `--db PATH` (else `ARUN_DB`, else `.arun/arun.db`).
@@ -13,6 +14,9 @@ struct DatabaseOptions: ParsableArguments {
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
     func open() throws -> SQLiteQueue { try SQLiteQueue(path: path) }
+
+    /// For commands that only read: creates, migrates and locks nothing.
+    func openForReading() throws -> SQLiteReader { try SQLiteReader(readingAt: path) }
 
     /// Folder for a run's pytest logs, beside the database.
     func logDirectory(run: RunID) -> URL {
@@ -166,11 +170,14 @@ struct WorkerModeOptions: ParsableArguments {
     func validate() throws {
         if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
     }
+
+    /// `--mp` true, `--mt` false, neither nil (a resumed run keeps its own).
+    var given: Bool? { multiProcess ? true : (multiTask ? false : nil) }
 }
 
 struct WorkerOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Seconds a job's lease lasts without a heartbeat.")
-    var lease: Double = 60
+    @Option(parsing: .unconditional, help: "Seconds a job's lease lasts without a heartbeat (default: 60, or the run's own).")
+    var lease: Double?
 
     @Option(name: .customLong("test-timeout"), parsing: .unconditional, help: "Kill a test running longer than this many seconds.")
     var testTimeout: Double?
@@ -183,27 +190,17 @@ struct WorkerOptions: ParsableArguments {
 
     /// Checked while parsing, before anything is written.
     func validate() throws {
-        guard lease.isFinite, lease > 0 else { throw ValidationError("--lease must be more than 0 seconds, e.g. --lease 60") }
+        if let lease, !(lease.isFinite && lease > 0) {
+            throw ValidationError("--lease must be more than 0 seconds, e.g. --lease 60")
+        }
         if let testTimeout, !(testTimeout.isFinite && testTimeout > 0) {
             throw ValidationError("--test-timeout must be more than 0 seconds, e.g. --test-timeout 60")
         }
         if let maxfail, maxfail < 1 { throw ValidationError("--maxfail must be at least 1 (--maxfail 1 is -x)") }
     }
 
-    func configuration(python: PythonInterpreter, logDirectory: URL) throws -> WorkerConfiguration {
-        try validate()
-        var configuration = WorkerConfiguration(python: python, logDirectory: logDirectory)
-        configuration.lease = lease
-        configuration.testTimeout = testTimeout
-        configuration.maxFail = exitFirst ? 1 : maxfail
-        return configuration
-    }
-
-    /// The arguments that carry these options to `arun work` children.
-    var forwarded: [String] {
-        var arguments = ["--lease", String(lease)]
-        if let testTimeout { arguments += ["--test-timeout", String(testTimeout)] }
-        if exitFirst { arguments.append("-x") } else if let maxfail { arguments += ["--maxfail", String(maxfail)] }
-        return arguments
+    /// The options given on the command line (nil when not given): they override a run's stored settings.
+    var given: RunSettings {
+        RunSettings(lease: lease, testTimeout: testTimeout, maxFail: exitFirst ? 1 : maxfail)
     }
 }

@@ -32,8 +32,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var mode: WorkerModeOptions
     @OptionGroup var colour: ColorOption
 
-    @Option(parsing: .unconditional, help: "Run failing tests again up to this many times; a test that then passes is flaky.")
-    var retries = 0
+    @Option(parsing: .unconditional, help: "Run failing tests again up to this many times; a test that then passes is flaky (default: 0).")
+    var retries: Int?
 
     @Flag(name: .customLong("fail-on-flaky"), help: "Exit 1 when a test needed a retry to pass.")
     var failOnFlaky = false
@@ -45,22 +45,30 @@ struct RunCommand: AsyncParsableCommand {
     var pytestArgs: [String] { pytest.withPassthrough }
 
     func validate() throws {
-        if retries < 0 { throw ValidationError("--retries must be 0 or more, not \(retries)") }
+        if let retries, retries < 0 { throw ValidationError("--retries must be 0 or more, not \(retries)") }
     }
 
     func run() async throws {
         colour.apply()
         let python = try await self.python.resolved()
         var workerCount = workers?.resolved ?? WorkerCount.cpuCount
+        var given = options.given
+        given.workers = workers?.resolved
+        given.workerProcesses = mode.given
+        given.retries = retries
+        given.failOnFlaky = failOnFlaky ? true : nil
         // Paths, folders, strategy file, shards, durations: all checked before the database is touched.
-        let planned = resume ? nil : try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount)
+        let planned = resume ? nil : try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount,
+                                                       execution: given)
         if let planned { _ = try Planner().prepare(planned.request) }
         let queue = try database.open()
-        let control = WorkerControl(grace: 3)
+        let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var planning: (@Sendable () async throws -> Int)?
+        let settings: RunSettings
         if let planned {
+            settings = given
             if let notice = plan.strategyNotice(planned.request.mode, directory: planned.request.directory) {
                 Console.print(notice)
             }
@@ -83,13 +91,15 @@ struct RunCommand: AsyncParsableCommand {
             }
         } else {
             target = try resumable(queue)
+            // Continue as the run was started; options given again win.
+            settings = target.settings.overridden(by: given)
+            workerCount = workers?.resolved ?? settings.workers ?? workerCount
         }
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        var execution = try RunWiring(database: database, python: python, options: options,
-                                      multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky)
+        var execution = try RunWiring(database: database, settings: settings, python: python)
             .execution(run: target.id, queue: queue)
         // Jobs of whole files: N file paths make at most N jobs.
         if !plan.paths.isEmpty && plan.paths.allSatisfy(Self.isFile) { execution.jobsAtMost = plan.paths.count }

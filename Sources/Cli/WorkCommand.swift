@@ -31,8 +31,10 @@ struct WorkCommand: AsyncParsableCommand {
         let target = try queue.runOrLatest(run)
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
-        let configuration = try options.configuration(python: python.interpreter,
-                                                      logDirectory: database.logDirectory(run: target.id))
+        // The run's own settings (lease, test timeout, -x…), overridden by options given here.
+        let settings = target.settings.overridden(by: options.given)
+        let configuration = try settings.workerConfiguration(python: python.interpreter,
+                                                             logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         // Never more workers than claimable jobs (a run still being planned has none yet).
@@ -41,7 +43,9 @@ struct WorkCommand: AsyncParsableCommand {
         try await WorkerPool.run(count: count, queue: queue, run: target,
                                  configuration: configuration, control: control)
         // Collection errors as pytest shows them: nothing else would tell this worker's user.
-        for line in CollectionErrorText.blocks((try? await queue.collectionErrors(run: target.id)) ?? []) { Console.print(Painter.collectionErrorLine(line)) }
+        for line in CollectionErrorText.blocks((try? await queue.collectionErrors(run: target.id)) ?? []) {
+            Console.print(Painter.collectionErrorLine(line))
+        }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 }

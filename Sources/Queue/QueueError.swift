@@ -13,6 +13,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case busy(path: String, seconds: Double)
     /// A run id that the database does not hold.
     case unknownRun(Int64)
+    /// No database file where a read-only command looked.
+    case missingDatabase(path: String)
     /// The database holds no runs at all.
     case noRuns(path: String)
     /// Any other SQLite failure; these are bugs or a damaged file.
@@ -31,6 +33,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path) stayed locked for \(Int(seconds)) s: another program holds a write transaction; stop it or retry"
         case let .unknownRun(id):
             "no run \(id) in this database: list runs with `arun runs`"
+        case let .missingDatabase(path):
+            "no arun database at \(path): pass the right --db (or ARUN_DB), or create it with `arun run` or `arun enqueue`"
         case let .noRuns(path):
             "\(path) holds no runs yet: start one with `arun enqueue` or `arun run`"
         case let .database(message):
@@ -42,7 +46,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// another database, 3 for internal failures.
     public var exitCode: Int32 {
         switch self {
-        case .notADatabase, .newerSchema, .unwritable, .unknownRun, .noRuns: 4
+        case .notADatabase, .newerSchema, .unwritable, .unknownRun, .noRuns, .missingDatabase: 4
         case .busy, .database: 3
         }
     }

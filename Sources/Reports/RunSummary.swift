@@ -65,18 +65,9 @@ public struct RunSummary: Sendable, Equatable {
     /// "9 tests matched no group and did not run", from the plan's note on the run:
     /// such tests are in no job, so the totals cannot show them.
     public var unmatchedNote: String? {
-        guard let data = run.settings.data(using: .utf8),
-              let settings = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        func count(_ key: String) -> Int { (settings[key] as? String).flatMap { Int($0) } ?? (settings[key] as? Int) ?? 0 }
-        if count("unmatched") > 0 {
-            let n = count("unmatched")
-            return "\(n) test\(n == 1 ? "" : "s") matched no group and did not run"
-        }
-        if count("unmatched_files") > 0 {
-            let n = count("unmatched_files")
-            return "\(n) test file\(n == 1 ? "" : "s") matched no group and did not run"
-        }
-        return nil
+        guard let n = run.settings.unmatched, n > 0 else { return nil }
+        let unit = run.settings.planning == "files" ? "test file" : "test"
+        return "\(n) \(unit)\(n == 1 ? "" : "s") matched no group and did not run"
     }
 
     /// Reads the summary of `run`.
