@@ -188,19 +188,19 @@ extension SQLiteQueue {
             guard held else { return false }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at,
-                                     finished_at, message, details, stdout, stderr, extra)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     finished_at, message, details, stdout, stderr, extra, sections)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, test_id, attempt) DO UPDATE SET
                     outcome = excluded.outcome, duration = excluded.duration, job_id = excluded.job_id,
                     worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
                     message = excluded.message, details = excluded.details, stdout = excluded.stdout,
-                    stderr = excluded.stderr, extra = excluded.extra
+                    stderr = excluded.stderr, extra = excluded.extra, sections = excluded.sections
                 """)
             for result in results {
                 try insert.execute(arguments: [
                     claim.runID, result.testID, result.attempt, result.outcome.rawValue, result.duration,
                     claim.jobID, worker, result.startedAt, result.finishedAt, result.message, result.details,
-                    result.stdout, result.stderr, result.extra,
+                    result.stdout, result.stderr, result.extra, result.sections,
                 ])
             }
             return true
