@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let python = try await self.python.resolved()
         let queue = try database.open()
-        let control = WorkerControl(grace: 3)
+        let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount

@@ -114,23 +114,6 @@ public struct NewJob: Sendable, Equatable {
     }
 }
 
-/// A job as stored.
-public struct Job: Sendable, Equatable, Identifiable {
-    public var id: JobID
-    public var runID: RunID
-    public var name: String
-    public var state: JobState
-    public var attempt: Int
-    public var maxAttempts: Int
-    public var estimatedSeconds: Double
-    public var leaseOwner: String?
-    public var leaseExpiresAt: Double?
-    public var startedAt: Double?
-    public var finishedAt: Double?
-    public var payload: String
-    public var error: String?
-}
-
 /// Proof that a worker holds a job. Every write about the job carries it, and
 /// applies only while the job is still `running` under this owner and attempt,
 /// so a worker that lost its lease cannot overwrite its successor's work.
