@@ -49,6 +49,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let startedAt = Date()
+        // First of all: a Ctrl-C at any moment from here on is an interruption (exit 2).
+        let control = WorkerControl()
+        let trap = SignalTrap { control.stop(.interrupted) }
         colour.apply()
         let python = try await self.python.resolved()
         var workerCount = workers?.resolved ?? WorkerCount.cpuCount
@@ -62,8 +66,6 @@ struct RunCommand: AsyncParsableCommand {
                                                        execution: given)
         if let planned { _ = try Planner().prepare(planned.request) }
         let queue = try database.open()
-        let control = WorkerControl()
-        let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var planning: (@Sendable () async throws -> Int)?
         let settings: RunSettings
@@ -81,7 +83,14 @@ struct RunCommand: AsyncParsableCommand {
                 target = run
                 planning = fill
             } else {
-                let (made, run) = try await planned.make(queue: queue)
+                let made: Plan
+                let run: Run?
+                do {
+                    (made, run) = try await planned.make(queue: queue)
+                } catch where trap.interrupted {
+                    // Ctrl-C reached the collecting pytest too: an interruption, not its error.
+                    throw RunnerError.interruptedWhilePlanning
+                }
                 guard let run else { throw ExitCode(3) }
                 target = run
                 if workers == nil {
@@ -99,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        var execution = try RunWiring(database: database, settings: settings, python: python)
+        var execution = try RunWiring(database: database, settings: settings, python: python, startedAt: startedAt)
             .execution(run: target.id, queue: queue)
         // Jobs of whole files: N file paths make at most N jobs.
         if !plan.paths.isEmpty && plan.paths.allSatisfy(Self.isFile) { execution.jobsAtMost = plan.paths.count }

@@ -33,6 +33,14 @@ public struct PluginEvent: Sendable, Decodable {
     public var subtests: Subtests?
     /// Warnings pytest recorded for the test (and collection warnings given to a job's first test).
     public var warnings: Int?
+    /// Captured sections pytest shows with the test: `[title, text]` pairs.
+    public var sections: [[String]]?
+    /// pytest's headline for the test (`TestK.test_y[1]`).
+    public var head: String?
+    /// Where the short test summary places a skip (`tests/test_a.py:12`).
+    public var skipLocation: String?
+    /// The whole crash message, when it has several lines.
+    public var crash: String?
     // collect_error / bad_expr / protocol_error
     public var location: String?
     public var index: Int?
@@ -55,6 +63,7 @@ public struct PluginEvent: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
         case teardownError = "teardown_error", callOutcome = "call_outcome", subtests, warnings
+        case sections, head, skipLocation = "skip_location", crash
         case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items, status
     }
 
