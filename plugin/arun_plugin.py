@@ -33,6 +33,9 @@ Control lines (parent -> child stdin), one JSON object per line:
           "tests": [...] array is accepted instead of "tests_file".
       {"job": ID, "files": [PATH, ...]}  every test of these files (relative
           to rootdir); job_start then lists them in "items".
+      Either may carry "maxfail": N, the failures the run may still take
+          (-x/--maxfail across jobs): the job stops where pytest would stop
+          after N more failures; absent, pytest's own --maxfail applies.
       {"quit": true} or EOF  ends the loop; pytest then finishes normally.
 
 Events (child stdout), one JSON object per line.  Each line is written as it
@@ -688,6 +691,8 @@ class _ServeMode:
         # list its collection errors go to.
         self.wanted: set | None = None
         self.job_errors: list | None = None
+        # The current job's failure budget ("maxfail" in its control line).
+        self.job_maxfail: int | None = None
         # Encoded events waiting for the next write (see _hold).
         self._held = b""
         # Per-test accumulation between logstart and logfinish.
@@ -820,6 +825,8 @@ class _ServeMode:
     def _run_job(self, session, message: dict) -> tuple[int, int]:
         job = message["job"]
         errors: list = []
+        budget = message.get("maxfail")
+        self.job_maxfail = budget if isinstance(budget, int) and budget > 0 else None
         if isinstance(message.get("files"), list):
             return self._run_files_job(session, job, message["files"], errors)
         nodeids = self._read_nodeids(message, errors)
@@ -903,19 +910,28 @@ class _ServeMode:
         return f"Interrupted: {count} error{'s' if count != 1 else ''} during collection"
 
     def _run_items(self, session, job, items: list, stopped: str | None = None) -> tuple[int, int]:
-        # Each job counts its own failures, so -x/--maxfail stop this job only.
+        # Each job counts its own failures against the budget the parent gave
+        # (what the run may still take), so -x/--maxfail stop inside the job
+        # exactly where a serial pytest would.
         session.testsfailed = 0
         _unset_stop_flags(session)
+        option = self.config.option
+        own_maxfail = getattr(option, "maxfail", 0)
+        if self.job_maxfail:
+            option.maxfail = self.job_maxfail
         hook = self.config.hook
         last = len(items) - 1
-        for i, item in enumerate(items):
-            # nextitem=None after the last item tears everything down, session
-            # fixtures included: each job behaves like its own session.
-            nextitem = items[i + 1] if i < last else None
-            hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            if session.shouldfail or session.shouldstop:
-                stopped = str(session.shouldfail or session.shouldstop)
-                break
+        try:
+            for i, item in enumerate(items):
+                # nextitem=None after the last item tears everything down, session
+                # fixtures included: each job behaves like its own session.
+                nextitem = items[i + 1] if i < last else None
+                hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                if session.shouldfail or session.shouldstop:
+                    stopped = str(session.shouldfail or session.shouldstop)
+                    break
+        finally:
+            option.maxfail = own_maxfail
         self._finish_teardown(session)
         failed = session.testsfailed
         _unset_stop_flags(session)

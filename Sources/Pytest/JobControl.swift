@@ -8,6 +8,8 @@ public struct JobControl: Sendable, Encodable, Equatable {
     public var files: [String]?
     /// A JSON file of node ids (the job's remaining tests).
     public var testsFile: String?
+    /// Failures this job may still take before the plugin stops it (`-x`/`--maxfail`).
+    public var maxfail: Int?
 
     public init(job: Int64, files: [String]? = nil, testsFile: String? = nil) {
         self.job = job
@@ -16,7 +18,7 @@ public struct JobControl: Sendable, Encodable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, files
+        case job, files, maxfail
         case testsFile = "tests_file"
     }
 

@@ -78,6 +78,8 @@ public struct Run: Sendable, Equatable, Identifiable {
     public var paths: [String]
     public var pytestArgs: [String]
     public var settings: RunSettings
+    /// Seconds its invocations took, idle gaps between them excluded (0 before one ended).
+    public var activeSeconds: Double = 0
 }
 
 /// A test a job will run. `file` and `marks` are stored once per run.

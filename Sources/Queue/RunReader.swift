@@ -280,4 +280,4 @@ public struct TestRunHistory: Sendable, Equatable {
 }
 
 /// A whole store: the write side workers and planners use, and the read side reports use.
-public typealias RunStore = JobQueue & RunReader
+public typealias RunStore = JobQueue & RunReader & ProgressReader

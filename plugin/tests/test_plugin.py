@@ -126,13 +126,13 @@ class Serve:
         self.proc.stdin.write((json.dumps(obj) + "\n").encode())
         self.proc.stdin.flush()
 
-    def job(self, nodeids: list) -> list:
+    def job(self, nodeids: list, **extra) -> list:
         """Run one job, return its events from job_start to job_done."""
         job_id = f"j{self.jobs}"
         tests_file = self.root.parent / f"{self.root.name}-{job_id}.json"
         tests_file.write_text(json.dumps(nodeids))
         self.jobs += 1
-        self.send({"job": job_id, "tests_file": str(tests_file)})
+        self.send({"job": job_id, "tests_file": str(tests_file), **extra})
         events = []
         while True:
             event = self.next()
@@ -780,6 +780,25 @@ def test_serve_last_failed(tmp_path):
     events = serve.job(["test_lf.py::test_bad"])
     assert [r["outcome"] for r in results(events).values()] == ["failed"]
     assert serve.quit() == 1
+
+
+def test_serve_job_stops_at_its_failure_budget_like_pytest_maxfail(tmp_path):
+    # The parent passes the failures the run may still take; the job stops where a
+    # serial `pytest --maxfail N` stops, and the next job without a budget runs all.
+    body = "".join(f"def test_{i:02d}():\n    assert {i % 3 != 0}\n\n" for i in range(12))
+    root = write_suite(tmp_path / "suite", {"pytest.ini": "[pytest]\n", "test_budget.py": body})
+    ids = [f"test_budget.py::test_{i:02d}" for i in range(12)]
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    for budget in (1, 2, 3):
+        plain = run_pytest(root, "-p", "no:cacheprovider", f"--maxfail={budget}", plugin=False)
+        events = serve.job(ids, maxfail=budget)
+        res = results(events)
+        done = events[-1]
+        assert done["stopped"] and str(budget) in done["stopped"]
+        assert parse_summary(plain.stdout) == terminal_totals(res.values()), budget
+    events = serve.job(ids)
+    assert events[-1]["stopped"] is None and len(results(events)) == 12
+    serve.quit()
 
 
 # Suites pytest refuses, or not, before running a test (issue 16): with
