@@ -82,7 +82,7 @@ public struct Planner: Sendable {
     /// Plans an already collected suite: grouping, static sharding, job sizing.
     public func plan(_ request: PlanRequest, collection: Collection, context: Context) throws -> Plan {
         let (collectPaths, expressions, strategyGroups) = (context.collectPaths, context.expressions, context.strategyGroups)
-        let problems = collection.errors.map { CollectionProblem(location: $0.location, message: $0.message) }
+        let problems = collection.errors
         if context.fileLevel {
             return try FilePlanner(request: request, collection: collection, problems: problems,
                                    collectPaths: collectPaths).plan()

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// One JSON line the plugin writes (see `plugin/arun_plugin.py` for the protocol).
 /// Fields a given event does not carry are nil.
@@ -97,26 +98,15 @@ public struct PluginEvent: Sendable, Decodable {
     /// `errors` is a count in `done` and a list in `job_start`.
     public enum Errors: Sendable, Decodable {
         case count(Int)
-        case list([CollectionError])
+        case list([CollectionProblem])
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let count = try? container.decode(Int.self) {
                 self = .count(count)
             } else {
-                self = .list(try container.decode([CollectionError].self))
+                self = .list(try container.decode([CollectionProblem].self))
             }
-        }
-    }
-
-    /// A collector that failed.
-    public struct CollectionError: Sendable, Codable, Equatable {
-        public var location: String
-        public var message: String
-
-        public init(location: String, message: String) {
-            self.location = location
-            self.message = message
         }
     }
 
