@@ -325,6 +325,54 @@ def test_collect_items_marks_and_expressions(tmp_path):
     assert selected == [i["nodeid"] for i in items if 3 in i["matches"]]
 
 
+def test_file_listing_keeps_only_what_the_paths_select(tmp_path):
+    # pytest >= 8 lists every directory on the way to a narrower path: the siblings
+    # it meets there must not be listed (they would be planned and run).
+    body = "def test_a():\n    pass\n\ndef test_b():\n    pass\n"
+    names = ["test_top.py", "tests/test_stop.py", "tests/test_more.py", "tests/sub/test_sub.py",
+             "tests/sub/test_sub2.py", "tests/sub/deep/test_deep.py", "tests/other/test_other.py"]
+    root = write_suite(tmp_path / "suite", {"pytest.ini": "[pytest]\n", **{name: body for name in names}})
+    for paths in (["tests/sub"], ["tests/sub/test_sub.py"], ["tests/sub/deep"], ["tests"], [],
+                  ["tests/sub", "tests/other/test_other.py"]):
+        proc, events = run_collect(root, "-p", "no:cacheprovider", "--arun-files", *paths)
+        listed = {e["file"] for e in events if e["ev"] == "file"}
+        expected = {nodeid.split("::")[0] for nodeid in plain_collected_ids(root, *paths)}
+        assert listed == expected, (paths, listed, expected)
+        assert not [e for e in events if e["ev"] == "item"]
+
+
+def test_serve_counts_warnings_as_pytest_does(tmp_path):
+    root = write_suite(
+        tmp_path / "suite",
+        {
+            "pytest.ini": "[pytest]\n",
+            "test_w.py": """\
+                import warnings
+                import pytest
+                warnings.warn("at import", UserWarning)
+
+                @pytest.mark.unknownmark
+                def test_one():
+                    warnings.warn("first", UserWarning)
+
+                def test_two():
+                    warnings.warn("a", UserWarning)
+                    warnings.warn("b", DeprecationWarning)
+
+                def test_none():
+                    pass
+                """,
+        },
+    )
+    plain = run_pytest(root, "-p", "no:cacheprovider", plugin=False)
+    expected = int(re.search(r"(\d+) warnings?", plain.stdout).group(1))
+    serve = Serve(root, "-p", "no:cacheprovider")
+    events = serve.job(plain_collected_ids(root))
+    serve.quit()
+    counted = sum(e.get("warnings") or 0 for e in events if e["ev"] == "result")
+    assert counted == expected, (counted, plain.stdout)
+
+
 def test_collect_bad_expression_exits_4_before_collecting(tmp_path):
     root = write_suite(
         tmp_path / "suite",
@@ -761,6 +809,77 @@ def test_serve_flags_output_bounds_and_clean_stdout(tmp_path):
     assert serve.quit() == 1
     assert all(line.startswith(b"{") for line in serve.raw_lines)
     assert "raw fd1 junk" in serve.stderr() and "print junk" in serve.stderr()
+
+
+def test_serve_captured_sections_as_pytest_shows_them(tmp_path):
+    root = write_suite(
+        tmp_path / "suite",
+        {
+            "pytest.ini": "[pytest]\n",
+            "test_sections.py": """\
+                import logging, sys
+                import pytest
+
+                @pytest.fixture
+                def noisy():
+                    print("setup out")
+                    yield
+                    print("teardown out")
+
+                class TestK:
+                    def test_fail(self, noisy):
+                        print("call out")
+                        sys.stderr.write("call err\\n")
+                        logging.getLogger("x").warning("warned")
+                        assert 1 == 2, "first line\\nsecond line"
+
+                def test_pass(noisy):
+                    print("quiet pass")
+
+                def test_huge():
+                    print("y" * 300_000)
+                    assert False
+
+                @pytest.mark.skip(reason="marked")
+                def test_skip_mark():
+                    pass
+
+                def test_skip_inline():
+                    pytest.skip("inline")
+                """,
+        },
+    )
+    ids = [f"test_sections.py::{name}" for name in
+           ("TestK::test_fail", "test_pass", "test_huge", "test_skip_mark", "test_skip_inline")]
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    res = results(serve.job(ids))
+    serve.quit()
+    fail = res[ids[0]]
+    assert [title for title, _ in fail["sections"]] == [
+        "Captured stdout setup", "Captured stdout call", "Captured stderr call", "Captured log call",
+        "Captured stdout teardown",
+    ]
+    assert fail["sections"][1][1] == "call out\n" and "warned" in fail["sections"][3][1]
+    assert fail["head"] == "TestK.test_fail"
+    assert fail["crash"] == "AssertionError: first line\n  second line\nassert 1 == 2"
+    assert fail["details"].startswith("\nself = ") and "    def test_fail(self, noisy):" in fail["details"]
+    assert "sections" not in res[ids[1]], "passed tests keep theirs only with -rP"
+    huge = res[ids[2]]["sections"][0][1]
+    assert len(huge.encode()) <= 32 * 1024 and huge.startswith("[... ") and huge.endswith("y\n")
+    assert res[ids[3]]["skip_location"] == "test_sections.py:24"
+    assert res[ids[4]]["skip_location"] == "test_sections.py:29"
+
+    # -rP keeps passed tests' output; --show-capture=log keeps only log sections.
+    serve = Serve(root, "-p", "no:cacheprovider", "-rP", "--show-capture=log", ".")
+    res = results(serve.job(ids[:2]))
+    serve.quit()
+    assert [title for title, _ in res[ids[0]]["sections"]] == ["Captured log call"]
+    assert "sections" not in res[ids[1]], "a passed test without log records shows nothing"
+    serve = Serve(root, "-p", "no:cacheprovider", "-rA", ".")
+    res = results(serve.job(ids[1:2]))
+    serve.quit()
+    assert [title for title, _ in res[ids[1]]["sections"]] == [
+        "Captured stdout setup", "Captured stdout call", "Captured stdout teardown"]
 
 
 def test_serve_last_failed(tmp_path):
