@@ -28,8 +28,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         let python = try await self.python.resolved()
         let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
                                     workers: workers?.value ?? WorkerCount.cpuCount)
-        let queue = dryRun ? nil : try database.open()
-        let (made, run) = try await planning.make(queue: queue)
+        let queue = dryRun ? nil : try await database.openAny()
+        let (made, run) = try await planning.make(opened: queue)
         if json {
             Console.print(made.summaryJSON(run: run?.id))
         } else {

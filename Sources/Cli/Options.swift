@@ -5,18 +5,25 @@ import Pytest
 import Queue
 import Worker
 
-/// `--db PATH` (else `ARUN_DB`, else `.arun/arun.db`).
+/// `--db PATH` or `--db postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
+/// (else `ARUN_DB`, else `.arun/arun.db`).
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The database file (default: $ARUN_DB or .arun/arun.db).")
+    @Option(name: .long, help: "The database: a file, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (default: $ARUN_DB or .arun/arun.db).")
     var db: String?
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    func open() throws -> SQLiteQueue { try SQLiteQueue(path: path) }
+    func open() throws -> SQLiteQueue {
+        try requireFile(for: "this command")
+        return try SQLiteQueue(path: path)
+    }
 
-    /// Folder for a run's pytest logs, beside the database.
+    /// Folder for a run's pytest logs: beside a database file, else under `.arun/` here.
     func logDirectory(run: RunID) -> URL {
-        URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
+        if case .postgres? = try? address() {
+            return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appending(path: ".arun/logs/run-\(run)")
+        }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
     }
 }
 

@@ -20,9 +20,15 @@ struct Planning {
 
     /// Plans and, given a queue, writes the run. History from the queue sizes the jobs.
     func make(queue: SQLiteQueue?) async throws -> (Plan, Run?) {
+        try await make(opened: queue.map(OpenedQueue.sqlite))
+    }
+
+    /// Plans and, given a queue of either backend, writes the run.
+    func make(opened: OpenedQueue?) async throws -> (Plan, Run?) {
         var request = self.request
-        if let queue {
-            request.history = try plannerDurations(queue: queue)
+        let queue = opened?.queue
+        if let opened {
+            request.history = try await opened.plannerHistory()
             request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
         }
         let plan = try await Planner().plan(request)

@@ -22,8 +22,9 @@ struct WorkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let python = try await self.python.resolved()
-        let queue = try database.open()
-        let target = try await resolveRun(queue)
+        let opened = try await database.openAny()
+        let queue = opened.queue
+        let target = try await resolveRun(opened)
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
@@ -35,9 +36,9 @@ struct WorkCommand: AsyncParsableCommand {
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 
-    func resolveRun(_ queue: SQLiteQueue) async throws -> Run {
-        if let run { return try await queue.run(run) }
-        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
+    func resolveRun(_ opened: OpenedQueue) async throws -> Run {
+        if let run { return try await opened.queue.run(run) }
+        guard let latest = try await opened.latestRun() else { throw QueueError.noRuns(path: opened.name) }
         return latest
     }
 }

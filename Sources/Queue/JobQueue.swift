@@ -94,6 +94,10 @@ public protocol JobQueue: Sendable {
 
     /// Marks a worker stopped.
     func stopWorker(id: String) async throws
+
+    /// Called by an idle worker after an empty claim: returns when a job of the run may
+    /// have become claimable, or after about `seconds`. The default sleeps.
+    func waitForWork(run: RunID, upTo seconds: Double) async throws
 }
 
 /// What ``JobQueue/completeAndClaim(_:followUps:lease:)`` did.
@@ -110,6 +114,10 @@ public struct Handover: Sendable, Equatable {
 }
 
 extension JobQueue {
+    public func waitForWork(run: RunID, upTo seconds: Double) async throws {
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+
     @discardableResult
     public func complete(_ claim: Claim) async throws -> Bool {
         try await complete(claim, followUps: [])
