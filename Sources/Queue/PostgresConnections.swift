@@ -39,7 +39,13 @@ final class PostgresConnections: Sendable {
     }
 
     deinit {
-        for connection in idle.withLock({ $0 }) { connection.close() }
+        for connection in idle.withLock({ $0 }) { Self.drop(connection) }
+    }
+
+    /// Closes a connection without waiting (the future form of PostgresNIO's overloads).
+    static func drop(_ connection: PostgresConnection) {
+        let closing: EventLoopFuture<Void> = connection.close()
+        _ = closing
     }
 
     /// A new session, with ``sessionSettings`` applied. Errors are ``QueueError``s.
@@ -75,10 +81,15 @@ final class PostgresConnections: Sendable {
                     connection = try await connect()
                 } catch let error as QueueError {
                     // Before the first success a dead server is an answer; afterwards it
-                    // is a restart to wait out.
-                    guard isRepeat, case .serverUnreachable = error else { throw error }
-                    try await pause(&delay, deadline: deadline)
-                    continue
+                    // is a restart to wait out (refused, then "starting up").
+                    switch error {
+                    case .serverUnreachable, .connectionLost:
+                        guard isRepeat else { throw error }
+                        try await pause(&delay, deadline: deadline)
+                        continue
+                    default:
+                        throw error
+                    }
                 }
             }
             do {
@@ -89,7 +100,7 @@ final class PostgresConnections: Sendable {
                 let kind = classify(error)
                 switch kind {
                 case .connection, .unavailable:
-                    connection.close()
+                    Self.drop(connection)
                     isRepeat = true
                     let limit = deadline ?? Date().timeIntervalSince1970 + reconnectWindow
                     deadline = limit
@@ -98,7 +109,7 @@ final class PostgresConnections: Sendable {
                     idle.withLock { $0.append(connection) }
                     try await Task.sleep(nanoseconds: UInt64(Double.random(in: 1_000_000...20_000_000)))
                 default:
-                    if connection.isClosed { connection.close() } else { idle.withLock { $0.append(connection) } }
+                    if connection.isClosed { Self.drop(connection) } else { idle.withLock { $0.append(connection) } }
                     throw kind.queueError(address)
                 }
             }
@@ -132,7 +143,8 @@ final class PostgresConnections: Sendable {
 
         func queueError(_ address: PostgresAddress) -> QueueError {
             switch self {
-            case .connection, .unavailable: .connectionLost(address, seconds: 0)
+            case .connection: .serverUnreachable(address, reason: "the connection closed")
+            case .unavailable: .serverUnreachable(address, reason: "it is starting up or shutting down")
             case .conflict: .database("serialization failure")
             case let .unreachable(reason): .serverUnreachable(address, reason: reason)
             case .authentication: .authenticationFailed(address)

@@ -80,7 +80,7 @@ final class PostgresListener: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await connections.connect()
-                defer { connection.close() }
+                defer { PostgresConnections.drop(connection) }
                 let notifications = try await connection.listen(Self.channel)
                 for try await notification in notifications {
                     guard let run = RunID(notification.payload) else { continue }

@@ -39,10 +39,10 @@ struct SQL: ExpressibleByStringInterpolation, Sendable {
         init(literalCapacity: Int, interpolationCount: Int) {}
 
         mutating func appendLiteral(_ literal: String) { parts.append(.text(literal)) }
-        mutating func appendInterpolation<Value: PostgresDynamicTypeEncodable>(_ value: Value) {
+        mutating func appendInterpolation<Value: PostgresDynamicTypeEncodable & Sendable>(_ value: Value) {
             parts.append(.bind { $0.append(value) })
         }
-        mutating func appendInterpolation<Value: PostgresDynamicTypeEncodable>(_ value: Value?) {
+        mutating func appendInterpolation<Value: PostgresDynamicTypeEncodable & Sendable>(_ value: Value?) {
             parts.append(.bind { $0.append(value) })
         }
         mutating func appendInterpolation(_ fragment: SQL) { parts += fragment.parts }
