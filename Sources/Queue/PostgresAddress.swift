@@ -86,7 +86,7 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
     static func redact(_ text: String) -> String {
         guard let scheme = text.range(of: "://"), let at = text.range(of: "@", options: .backwards) else { return text }
         let credentials = text[scheme.upperBound..<at.lowerBound]
-        let user = credentials.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return String(text[..<scheme.upperBound]) + user + String(text[at.lowerBound...])
     }
 }

@@ -42,10 +42,11 @@ final class PostgresConnections: Sendable {
         for connection in idle.withLock({ $0 }) { Self.drop(connection) }
     }
 
-    /// Closes a connection without waiting (the future form of PostgresNIO's overloads).
+    /// Closes a connection without waiting. The callback keeps the connection alive until
+    /// it is closed: PostgresNIO asserts that none is freed while still open.
     static func drop(_ connection: PostgresConnection) {
         let closing: EventLoopFuture<Void> = connection.close()
-        _ = closing
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// A new session, with ``sessionSettings`` applied. Errors are ``QueueError``s.

@@ -135,10 +135,10 @@ struct PostgresQueueTests {
         let server = try PostgresServer.shared()
         _ = try server.createDatabase()
         let cases: [(String, (QueueError) -> Bool)] = [
-            (server.url(database: "postgres", user: PostgresServer.passwordUser, password: "wrong-secret"),
+            (server.url(database: "postgres", user: PostgresServer.passwordUser, password: "wrong-pw-xyz"),
              { if case .authenticationFailed = $0 { true } else { false } }),
             (server.url(database: "no_such_db"), { if case .missingDatabase = $0 { true } else { false } }),
-            ("postgresql://postgres:also-secret@127.0.0.1:1/x?sslmode=disable",
+            ("postgresql://postgres:wrong-pw-xyz@127.0.0.1:1/x?sslmode=disable",
              { if case .serverUnreachable = $0 { true } else { false } }),
         ]
         for (url, expected) in cases {
@@ -147,7 +147,7 @@ struct PostgresQueueTests {
                 Issue.record("\(url) opened")
             } catch let error as QueueError {
                 #expect(expected(error), "\(error)")
-                #expect(!error.description.contains("secret"))
+                #expect(!error.description.contains("wrong-pw-xyz"))
                 #expect(!error.description.contains("\n"))
                 #expect(error.exitCode == 4)
             }

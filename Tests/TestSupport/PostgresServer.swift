@@ -51,7 +51,7 @@ public final class PostgresServer: @unchecked Sendable {  // mutable state under
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appending(path: "arun-pg-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.check(ChildProcess.run("/bin/chown", ["postgres:postgres", directory]), "chown")
+        try Self.check(Self.spawn("/bin/chown", ["postgres:postgres", directory]), "chown")
         try Self.check(Self.asPostgres("\(Self.binaries)/initdb", ["-D", directory + "/data", "-U", "postgres",
                                                                     "--auth=trust", "--no-sync"]), "initdb")
         // First match wins: the password role must authenticate, everyone else is trusted.
@@ -100,7 +100,7 @@ public final class PostgresServer: @unchecked Sendable {  // mutable state under
     /// Runs SQL as the superuser through `psql`; returns what it printed (unaligned, tuples only).
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") throws -> String {
-        let output = try ChildProcess.run("\(Self.binaries)/psql", [
+        let output = try Self.spawn("\(Self.binaries)/psql", [
             "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database,
             "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql,
         ])
@@ -109,7 +109,33 @@ public final class PostgresServer: @unchecked Sendable {  // mutable state under
     }
 
     static func asPostgres(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
-        try ChildProcess.run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, directory: "/tmp")
+        // From /tmp: the postgres user may not enter the test's working directory.
+        try spawn("/usr/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/env", "-C", "/tmp", executable] + arguments)
+    }
+
+    /// posix_spawn and waitpid, output through a file. Foundation's Process left
+    /// `runuser` unreaped here (pg_ctl's daemon outlives it), so the server's own
+    /// commands do without it.
+    static func spawn(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
+        let output = FileManager.default.temporaryDirectory.appending(path: "arun-pg-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard code == 0 else { throw PostgresServerError.failed(executable, String(cString: strerror(code))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0
+        return ProcessOutput(status: exited ? (status >> 8) & 0xff : status & 0x7f, stdout: text, stderr: "",
+                             signaled: !exited)
     }
 
     static func check(_ output: ProcessOutput, _ what: String) throws {
