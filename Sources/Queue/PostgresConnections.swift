@@ -19,6 +19,9 @@ final class PostgresConnections: Sendable {
     private let configuration: PostgresConnection.Configuration
     private let idle = Mutex<[PostgresConnection]>([])
     private let nextID = Atomic<Int>(0)
+    /// Set by the first session that opens: from then on an unreachable server is a
+    /// restart to wait out, not an answer.
+    private let connectedOnce = Atomic<Bool>(false)
     static let logger = Logger(label: "arun.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     init(address: PostgresAddress, reconnectWindow: Double, sessionSettings: [String]) throws {
@@ -59,6 +62,7 @@ final class PostgresConnections: Sendable {
             for setting in sessionSettings {
                 try await connection.query(PostgresQuery(unsafeSQL: setting), logger: Self.logger)
             }
+            connectedOnce.store(true, ordering: .relaxed)
             return connection
         } catch {
             throw classify(error).queueError(address)
@@ -81,12 +85,15 @@ final class PostgresConnections: Sendable {
                 do {
                     connection = try await connect()
                 } catch let error as QueueError {
-                    // Before the first success a dead server is an answer; afterwards it
+                    // Before the first session a dead server is an answer; afterwards it
                     // is a restart to wait out (refused, then "starting up").
                     switch error {
                     case .serverUnreachable, .connectionLost:
-                        guard isRepeat else { throw error }
-                        try await pause(&delay, deadline: deadline)
+                        guard isRepeat || connectedOnce.load(ordering: .relaxed) else { throw error }
+                        isRepeat = true
+                        let limit = deadline ?? Date().timeIntervalSince1970 + reconnectWindow
+                        deadline = limit
+                        try await pause(&delay, deadline: limit)
                         continue
                     default:
                         throw error
