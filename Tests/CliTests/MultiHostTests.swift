@@ -83,6 +83,7 @@ struct MultiHostTests {
         let namespaced = Self.makeNamespaces(3, tag: tag)
         defer { Self.removeNamespaces(namespaced ?? []) }
         let hosts = namespaced ?? (1...3).map { Host(name: "host\($0)", namespace: nil, serverAddress: "127.0.0.1") }
+        print("multi-host test: \(namespaced == nil ? "separate process trees on loopback" : "3 network namespaces with veth links")")
         let server = try PostgresServer.dedicated(listen: ["127.0.0.1"] + (namespaced?.map(\.serverAddress) ?? []),
                                                   trust: "10.77.0.0/16")
         defer { try? server.stop() }
