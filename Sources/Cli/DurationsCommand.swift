@@ -18,8 +18,8 @@ struct DurationsCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
 
         func run() async throws {
-            let queue = try database.open()
-            let durations = try Durations.export(from: queue)
+            let reader = try await database.openForReading()
+            let durations = try await Durations.export(from: reader)
             try ReportOutput.write(Durations.json(durations), to: output)
             if let output {
                 FileHandle.standardError.write(Data("arun: wrote \(durations.count) durations to \(output)\n".utf8))
@@ -40,8 +40,8 @@ struct DurationsCommand: AsyncParsableCommand {
                 throw UsageError(ReportError.badDurations(path: file, reason: "cannot be read").description)
             }
             let durations = try reportUsage { try Durations.parse(data, path: file) }
-            let queue = try database.open()
-            let count = try Durations.importDurations(durations, into: queue)
+            let queue = try await database.open()
+            let count = try await Durations.importDurations(durations, into: queue)
             Console.print("imported \(count) durations from \(file)")
         }
     }

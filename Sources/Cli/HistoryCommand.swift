@@ -19,9 +19,14 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let queue = try database.open()
-        if try queue.latestRun() == nil { throw QueueError.noRuns(path: queue.path) }
-        let history = try reportUsage { try TestHistory.load(nodeid: nodeid, from: queue, limit: limit) }
+        let reader = try await database.openForReading()
+        _ = try await reader.runOrLatest(nil)  // a database without runs is the user's mistake
+        let history: TestHistory
+        do {
+            history = try await TestHistory.load(nodeid: nodeid, from: reader, limit: limit)
+        } catch let error as ReportError {
+            throw UsageError(error.description)
+        }
         Console.print(json ? history.json : history.text, terminator: "")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Pytest
 import Queue
+import Runner
 import Worker
 
 /// `--db PATH` or `--db postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
@@ -13,9 +14,37 @@ struct DatabaseOptions: ParsableArguments {
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    func open() throws -> SQLiteQueue {
-        try requireFile(for: "this command")
-        return try SQLiteQueue(path: path)
+    init() {}
+
+    /// One database named on the command line (`report --merge`).
+    init(db: String) { self.db = db }
+
+    /// `--db`/`ARUN_DB` as a backend: a file path or a postgresql:// URL.
+    func address() throws -> DatabaseAddress { try DatabaseAddress.resolve(explicit: db) }
+
+    /// Opens (creating and migrating) the store, on either backend.
+    func open() async throws -> any RunStore {
+        switch try address() {
+        case let .sqlite(path): try SQLiteQueue(path: path)
+        case let .postgres(address): try await PostgresQueue(address: address)
+        }
+    }
+
+    /// For commands that only read: a SQLite file opens read-only (creates, migrates and
+    /// locks nothing); a PostgreSQL database is read through its queue.
+    func openForReading() async throws -> any RunReader {
+        switch try address() {
+        case let .sqlite(path): try SQLiteReader(readingAt: path)
+        case let .postgres(address): try await PostgresQueue(address: address)
+        }
+    }
+
+    /// How `arun work` children reach the same database. A URL travels in `ARUN_DB`,
+    /// never on a command line where `ps` would show its password.
+    func childArguments() throws -> [String] {
+        guard case let .postgres(address) = try address() else { return ["--db", path] }
+        setenv("ARUN_DB", address.url, 1)
+        return []
     }
 
     /// Folder for a run's pytest logs: beside a database file, else under `.arun/` here.
@@ -134,11 +163,14 @@ struct WorkerModeOptions: ParsableArguments {
     func validate() throws {
         if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
     }
+
+    /// `--mp` true, `--mt` false, neither nil (a resumed run keeps its own).
+    var given: Bool? { multiProcess ? true : (multiTask ? false : nil) }
 }
 
 struct WorkerOptions: ParsableArguments {
-    @Option(help: "Seconds a job's lease lasts without a heartbeat.")
-    var lease: Double = 60
+    @Option(help: "Seconds a job's lease lasts without a heartbeat (default: 60, or the run's own).")
+    var lease: Double?
 
     @Option(name: .customLong("test-timeout"), help: "Kill a test running longer than this many seconds.")
     var testTimeout: Double?
@@ -149,23 +181,9 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "Stop the whole run after this many failures.")
     var maxfail: Int?
 
-    func configuration(python: PythonInterpreter, logDirectory: URL) throws -> WorkerConfiguration {
-        guard lease > 0 else { throw UsageError("--lease must be more than 0 seconds") }
-        if let testTimeout, testTimeout <= 0 { throw UsageError("--test-timeout must be more than 0 seconds") }
-        if let maxfail, maxfail < 1 { throw UsageError("--maxfail must be at least 1") }
-        var configuration = WorkerConfiguration(python: python, logDirectory: logDirectory)
-        configuration.lease = lease
-        configuration.testTimeout = testTimeout
-        configuration.maxFail = exitFirst ? 1 : maxfail
-        return configuration
-    }
-
-    /// The arguments that carry these options to `arun work` children.
-    var forwarded: [String] {
-        var arguments = ["--lease", String(lease)]
-        if let testTimeout { arguments += ["--test-timeout", String(testTimeout)] }
-        if exitFirst { arguments.append("-x") } else if let maxfail { arguments += ["--maxfail", String(maxfail)] }
-        return arguments
+    /// The options given on the command line (nil when not given): they override a run's stored settings.
+    var given: RunSettings {
+        RunSettings(lease: lease, testTimeout: testTimeout, maxFail: exitFirst ? 1 : maxfail)
     }
 }
 

@@ -39,11 +39,17 @@ struct ReportCommand: AsyncParsableCommand {
         let statuses = try reportUsage { try status.map(RunReport.parseStatuses) }
         let report: RunReport
         if merge.isEmpty {
-            let queue = try database.open()
-            let id = try RunReport.resolve(run: run, in: queue)
-            report = try RunReport.load(run: id, from: queue, output: format.needsOutput)
+            let reader = try await database.openForReading()
+            let id = try await reader.runOrLatest(run).id
+            report = try await RunReport.load(run: id, from: reader, output: format.needsOutput)
         } else {
-            report = try reportUsage { try RunReport.merge(paths: merge, output: format.needsOutput) }
+            do {
+                report = try await RunReport.merge(paths: merge, output: format.needsOutput) {
+                    try await DatabaseOptions(db: $0).openForReading()
+                }
+            } catch let error as ReportError {
+                throw UsageError(error.description)
+            }
             if let problems = report.merge, !problems.isEmpty {
                 var parts: [String] = []
                 if !problems.duplicates.isEmpty { parts.append("\(problems.duplicates.count) tests in two or more shards") }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
+import Runner
+import Worker
 
 /// `arun rerun --failed [ID]`: run a finished run's failing tests again, as their next
 /// attempt, with workers exactly as `arun run --resume` runs them.
@@ -36,14 +38,8 @@ struct RerunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let queue = try database.open()
-        let target: Run
-        if let chosen = id ?? run {
-            target = try await queue.run(chosen)
-        } else {
-            guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-            target = latest
-        }
+        let queue = try await database.open()
+        let target = try await queue.runOrLatest(id ?? run)
         let retried = try await queue.retryFailures(run: target.id)
         if retried == 0 {
             let open = try await queue.counts(run: target.id).open
@@ -52,8 +48,18 @@ struct RerunCommand: AsyncParsableCommand {
             return
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
-        let execution = RunExecution(database: database, python: python, options: options, multiProcess: mode.multiProcess)
-        let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? WorkerCount.cpuCount)
+        let control = WorkerControl(grace: 3)
+        let trap = SignalTrap { control.stop(.interrupted) }
+        // Continue as the run was started (its test timeout, lease, -x…); options given again win.
+        var given = options.given
+        given.workers = workers?.value
+        given.workerProcesses = mode.given
+        let settings = target.settings.overridden(by: given)
+        let execution = try RunWiring(database: database, settings: settings, python: python)
+            .execution(run: target.id, queue: queue)
+        let code = try await RunWiring.finish(execution, target: target, queue: queue,
+                                              workers: workers?.value ?? settings.workers ?? WorkerCount.cpuCount,
+                                              control: control, trap: trap)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -18,13 +18,13 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let queue = try database.open()
-        var ids = try queue.runIDs()
-        if ids.isEmpty { throw QueueError.noRuns(path: queue.path) }
+        let reader = try await database.openForReading()
+        var ids = try await reader.runIDs()
+        if ids.isEmpty { throw QueueError.noRuns(path: reader.path) }
         if let limit { ids = Array(ids.prefix(limit)) }
         if !json { Console.print(RunListing.textHeader) }
         for id in ids {
-            let summary = try RunSummary.load(run: id, from: queue)
+            let summary = try await RunSummary.load(run: id, from: reader)
             Console.print(json ? RunListing.jsonLine(summary) : RunListing.textLine(summary))
         }
     }

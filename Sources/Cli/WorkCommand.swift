@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Runner
 import Worker
 
 /// `arun work`: claim and run jobs of a run until it is drained.
@@ -22,23 +23,18 @@ struct WorkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let python = try await self.python.resolved()
-        let opened = try await database.openAny()
-        let queue = opened.queue
-        let target = try await resolveRun(opened)
+        let queue = try await database.open()
+        let target = try await queue.runOrLatest(run)
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
-        let configuration = try options.configuration(python: python.interpreter,
-                                                      logDirectory: database.logDirectory(run: target.id))
+        // The run's own settings (lease, test timeout, -x…), overridden by options given here.
+        let settings = target.settings.overridden(by: options.given)
+        let configuration = try settings.workerConfiguration(python: python.interpreter,
+                                                             logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
-    }
-
-    func resolveRun(_ opened: OpenedQueue) async throws -> Run {
-        if let run { return try await opened.queue.run(run) }
-        guard let latest = try await opened.latestRun() else { throw QueueError.noRuns(path: opened.name) }
-        return latest
     }
 }

@@ -83,7 +83,7 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `postgresql://user:secret@host/db` → `postgresql://user@host/db`, for text that did not parse.
-    static func redact(_ text: String) -> String {
+    public static func redact(_ text: String) -> String {
         guard let scheme = text.range(of: "://"), let at = text.range(of: "@", options: .backwards) else { return text }
         let credentials = text[scheme.upperBound..<at.lowerBound]
         let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""

@@ -156,7 +156,7 @@ final class PostgresConnections: Sendable {
             case .conflict: .database("serialization failure")
             case let .unreachable(reason): .serverUnreachable(address, reason: reason)
             case .authentication: .authenticationFailed(address)
-            case .missingDatabase: .missingDatabase(address)
+            case .missingDatabase: .missingPostgresDatabase(address)
             case let .other(message): .database(message)
             case let .passthrough(error): error
             }

@@ -11,7 +11,7 @@ extension PostgresQueue {
         return Run(id: id, name: name, createdAt: created, startedAt: started, finishedAt: finished,
                    status: RunStatus(rawValue: status) ?? .planned, directory: directory,
                    paths: JSONText.decodeStrings(paths), pytestArgs: JSONText.decodeStrings(arguments),
-                   settings: settings)
+                   settings: RunSettings(json: settings))
     }
 
     public func createRun(_ run: NewRun) async throws -> Run {
@@ -19,7 +19,7 @@ extension PostgresQueue {
             let rows = try await connection.query(SQL("""
                 INSERT INTO runs (name, created_at, directory, paths, pytest_args, settings)
                 VALUES (\(run.name), \(unescaped: Self.now), \(run.directory), \(JSONText.encode(run.paths)),
-                        \(JSONText.encode(run.pytestArgs)), \(run.settings))
+                        \(JSONText.encode(run.pytestArgs)), \(run.settings.json))
                 RETURNING \(unescaped: Self.runColumns)
                 """).query, logger: PostgresConnections.logger)
             var created: Run?

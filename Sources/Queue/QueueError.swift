@@ -13,6 +13,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case busy(path: String, seconds: Double)
     /// A run id that the database does not hold.
     case unknownRun(Int64)
+    /// No database file where a read-only command looked.
+    case missingDatabase(path: String)
     /// The database holds no runs at all.
     case noRuns(path: String)
     /// Any other SQLite failure; these are bugs or a damaged file.
@@ -24,7 +26,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server refused the user or password.
     case authenticationFailed(PostgresAddress)
     /// The server has no such database.
-    case missingDatabase(PostgresAddress)
+    case missingPostgresDatabase(PostgresAddress)
     /// The connection broke mid-run and the server did not come back in time.
     case connectionLost(PostgresAddress, seconds: Double)
 
@@ -41,6 +43,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path) stayed locked for \(Int(seconds)) s: another program holds a write transaction; stop it or retry"
         case let .unknownRun(id):
             "no run \(id) in this database: list runs with `arun runs`"
+        case let .missingDatabase(path):
+            "no arun database at \(path): pass the right --db (or ARUN_DB), or create it with `arun run` or `arun enqueue`"
         case let .noRuns(path):
             "\(path) holds no runs yet: start one with `arun enqueue` or `arun run`"
         case let .database(message):
@@ -51,7 +55,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
             "no PostgreSQL server answers at \(address.host):\(address.port) (\(reason)): start it, or fix host and port in --db/ARUN_DB"
         case let .authenticationFailed(address):
             "PostgreSQL refused user \(address.user) at \(address): fix the user or password in --db/ARUN_DB"
-        case let .missingDatabase(address):
+        case let .missingPostgresDatabase(address):
             "PostgreSQL at \(address.host):\(address.port) has no database \(address.database): create it (createdb \(address.database)) or fix --db/ARUN_DB"
         case let .connectionLost(address, seconds):
             "lost the connection to \(address) and it did not come back within \(Int(seconds)) s: "
@@ -64,8 +68,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// a server lost mid-run.
     public var exitCode: Int32 {
         switch self {
-        case .notADatabase, .newerSchema, .unwritable, .unknownRun, .noRuns: 4
-        case .badAddress, .serverUnreachable, .authenticationFailed, .missingDatabase: 4
+        case .notADatabase, .newerSchema, .unwritable, .unknownRun, .noRuns, .missingDatabase: 4
+        case .badAddress, .serverUnreachable, .authenticationFailed, .missingPostgresDatabase: 4
         case .busy, .database, .connectionLost: 3
         }
     }

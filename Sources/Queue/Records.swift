@@ -39,13 +39,13 @@ public struct NewRun: Sendable, Equatable {
     public var directory: String
     public var paths: [String]
     public var pytestArgs: [String]
-    /// Free-form JSON object text: planner mode, shard, worker count.
-    public var settings: String
+    /// How the run was started, for the commands that continue it.
+    public var settings: RunSettings
     /// What pytest could not collect while planning.
     public var collectionErrors: [CollectionProblem]
 
     public init(name: String? = nil, directory: String = "", paths: [String] = [],
-                pytestArgs: [String] = [], settings: String = "{}", collectionErrors: [CollectionProblem] = []) {
+                pytestArgs: [String] = [], settings: RunSettings = RunSettings(), collectionErrors: [CollectionProblem] = []) {
         self.name = name
         self.directory = directory
         self.paths = paths
@@ -77,7 +77,7 @@ public struct Run: Sendable, Equatable, Identifiable {
     public var directory: String
     public var paths: [String]
     public var pytestArgs: [String]
-    public var settings: String
+    public var settings: RunSettings
 }
 
 /// A test a job will run. `file` and `marks` are stored once per run.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Queue
 
 /// `arun report --merge A.db B.db …`: one report from the databases of a suite's
@@ -8,10 +7,17 @@ extension RunReport {
     /// Merges the latest run of each database. Refuses databases of different suites
     /// (different test paths, split mode or shard count); names tests present in two
     /// shards and tests (and shards) missing from all of them.
-    public static func merge(paths: [String], output: Bool = false) throws -> RunReport {
+    /// `open` opens one database for reading.
+    public static func merge(paths: [String], output: Bool = false,
+                             open: (String) async throws -> any RunReader) async throws -> RunReport {
         guard paths.count >= 2 else { throw ReportError.badMerge("needs at least two databases, got \(paths.count)") }
         var seen = Set<String>()
         for path in paths {
+            // A postgresql:// URL is a database of its own; files must exist.
+            if PostgresAddress.isURL(path) {
+                guard seen.insert(path).inserted else { throw ReportError.badMerge("got \(PostgresAddress.redact(path)) twice") }
+                continue
+            }
             let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
             guard FileManager.default.fileExists(atPath: resolved) else {
                 throw ReportError.badMerge("cannot find \(path): give existing shard databases")
@@ -20,9 +26,9 @@ extension RunReport {
         }
         var parts: [RunReport] = []
         for path in paths {
-            let queue = try SQLiteQueue(path: URL(fileURLWithPath: path).standardizedFileURL.path)
-            let run = try resolve(run: nil, in: queue)
-            parts.append(try load(run: run, from: queue, output: output))
+            let reader = try await open(PostgresAddress.isURL(path) ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
+            let run = try await reader.runOrLatest(nil).id
+            parts.append(try await load(run: run, from: reader, output: output))
         }
         let first = parts[0]
         for part in parts.dropFirst() {
@@ -47,9 +53,8 @@ extension RunReport {
                 if !directory.isEmpty, path.hasPrefix(directory + "/") { return String(path.dropFirst(directory.count + 1)) }
                 return path
             }.sorted()
-            let settings = run.settingsObject
-            mode = settings["mode"] ?? ""
-            shardCount = settings["shard"].flatMap { $0.split(separator: "/").last.map(String.init) }
+            mode = run.settings.mode ?? ""
+            shardCount = run.settings.shard.map { String($0.count) }
         }
 
         func difference(from other: Suite) -> String? {
@@ -103,14 +108,13 @@ extension RunReport {
         tests.sort { $0.nodeid.utf8.lexicographicallyPrecedes($1.nodeid.utf8) }
         let missing = tests.filter { $0.outcome == nil }.map(\.nodeid)
 
-        // Shard coverage from the runs' settings ("shard": "I/N").
+        // Shard coverage from the runs' settings.
         var indexes = Set<Int>()
         var count: Int?
         for part in parts {
-            let shard = part.run.settingsObject["shard"]?.split(separator: "/").compactMap { Int($0) } ?? []
-            if shard.count == 2 {
-                indexes.insert(shard[0])
-                count = shard[1]
+            if let shard = part.run.settings.shard {
+                indexes.insert(shard.index)
+                count = shard.count
             }
         }
         let missingShards = count.map { total in (0..<total).filter { !indexes.contains($0) } } ?? []

@@ -140,7 +140,7 @@ import Testing
         for (request, words) in cases {
             do {
                 let plan = try await Planner().plan(request)
-                _ = try await Planner().enqueue(plan, request: request, name: nil, into: queue)
+                _ = try await Planner().enqueue(plan, request: request, name: nil, settings: RunSettings(), into: queue)
                 Issue.record("accepted: \(words)")
             } catch {
                 let text = "\(error)".lowercased()

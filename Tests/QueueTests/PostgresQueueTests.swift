@@ -137,7 +137,7 @@ struct PostgresQueueTests {
         let cases: [(String, (QueueError) -> Bool)] = [
             (server.url(database: "postgres", user: PostgresServer.passwordUser, password: "wrong-pw-xyz"),
              { if case .authenticationFailed = $0 { true } else { false } }),
-            (server.url(database: "no_such_db"), { if case .missingDatabase = $0 { true } else { false } }),
+            (server.url(database: "no_such_db"), { if case .missingPostgresDatabase = $0 { true } else { false } }),
             ("postgresql://postgres:wrong-pw-xyz@127.0.0.1:1/x?sslmode=disable",
              { if case .serverUnreachable = $0 { true } else { false } }),
         ]

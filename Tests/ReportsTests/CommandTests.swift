@@ -49,7 +49,7 @@ struct CommandTests {
         #expect(exported["tests/test_b.py::test_flaky"] == 0.35)
         let imported = try arun.run(["durations", "import", "durations.json", "--db", folder.file("other.db")])
         #expect(imported.status == 0 && imported.stdout.contains("imported \(exported.count) durations"), "\(imported.stderr)")
-        #expect(try Durations.imported(from: SQLiteQueue(path: folder.file("other.db"))) == exported)
+        #expect(try await Durations.imported(from: SQLiteQueue(path: folder.file("other.db"))) == exported)
     }
 
     @Test func badInputIsOneLineAndExitFour() async throws {
@@ -61,9 +61,11 @@ struct CommandTests {
         try folder.write("bad.json", "[1, 2, 3]")
         let arun = Arun(folder)
         let db = folder.file("runs.db")
+        _ = try SQLiteQueue(path: folder.file("empty.db"))
         let cases: [([String], String)] = [
             (["report", "--db", db, "--run", "42"], "no run 42"),
             (["report", "--db", folder.file("empty.db")], "holds no runs"),
+            (["report", "--db", folder.file("missing.db")], "no arun database"),
             (["report", "--db", db, "--format", "pdf"], "pdf"),
             (["report", "--db", db, "--status", "failed,bogus"], "unknown status bogus"),
             (["report", "--db", db, "--format", "junit", "--status", "failed"], "--status"),
@@ -107,7 +109,7 @@ struct CommandTests {
     }
 
     @Test(.enabled(if: pytestAvailable, "needs python3 with pytest"))
-    func retriesListEachFailingTestOnceAndCountFlakyOnes() throws {
+    func retriesListEachFailingTestOnceAndCountFlakyOnes() async throws {
         let folder = try TemporaryFolder("arun-retries")
         try Self.flakySuite(folder)
         let output = try Arun(folder).run(["run", "tests", "-n", "1", "--retries", "2", "--db", folder.file("r.db")])
@@ -120,7 +122,7 @@ struct CommandTests {
     }
 
     @Test(.enabled(if: pytestAvailable, "needs python3 with pytest"))
-    func rerunFailedRunsFailingTestsAgainAndFindsFlakyOnes() throws {
+    func rerunFailedRunsFailingTestsAgainAndFindsFlakyOnes() async throws {
         let folder = try TemporaryFolder("arun-rerun")
         try Self.flakySuite(folder)
         let arun = Arun(folder)

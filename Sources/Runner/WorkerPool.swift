@@ -3,9 +3,9 @@ import Queue
 import Worker
 
 /// N workers as tasks of this process (`--mt`, and `arun work -n N`).
-enum WorkerPool {
-    static func run(count: Int, queue: any JobQueue, run: Run, configuration: WorkerConfiguration,
-                    control: WorkerControl) async throws {
+public enum WorkerPool {
+    public static func run(count: Int, queue: any JobQueue, run: Run, configuration: WorkerConfiguration,
+                           control: WorkerControl) async throws {
         let prefix = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {
