@@ -34,7 +34,7 @@ struct MultiHostTests {
                 ["-n", namespace, "link", "set", "lo", "up"],
             ]
             for step in steps {
-                guard let output = try? ChildProcess.run("/usr/sbin/ip", step), output.status == 0 else {
+                guard let output = try? PostgresServer.spawn("/usr/sbin/ip", step), output.status == 0 else {
                     removeNamespaces(hosts + [Host(name: "", namespace: namespace, serverAddress: "")])
                     return nil
                 }
@@ -47,7 +47,7 @@ struct MultiHostTests {
     /// Deleting a namespace deletes its end of the veth pair, and so the pair.
     static func removeNamespaces(_ hosts: [Host]) {
         for namespace in hosts.compactMap(\.namespace) {
-            _ = try? ChildProcess.run("/usr/sbin/ip", ["netns", "del", namespace])
+            _ = try? PostgresServer.spawn("/usr/sbin/ip", ["netns", "del", namespace])
         }
     }
 
@@ -123,5 +123,11 @@ struct MultiHostTests {
             .split(separator: "\n").map(String.init)
         #expect(hostNames == ["host1", "host2", "host3"], "\(hostNames)")
         #expect(try server.psql("SELECT count(DISTINCT worker) FROM results", database: database) != "0")
+        // The report, read from PostgreSQL, names the workers of every host.
+        let report = try ChildProcess.run(Executables.arun, ["report", "--db", url], directory: folder.path)
+        #expect(report.status == 0, "\(report.stdout)\(report.stderr)")
+        for host in hosts { #expect(report.stdout.contains(host.name + "-"), "\(host.name): \(report.stdout)") }
+        let runs = try ChildProcess.run(Executables.arun, ["runs", "--db", url], directory: folder.path)
+        #expect(runs.status == 0 && runs.stdout.contains("2200"), "\(runs.stdout)\(runs.stderr)")
     }
 }

@@ -116,7 +116,7 @@ public final class PostgresServer: @unchecked Sendable {  // mutable state under
     /// posix_spawn and waitpid, output through a file. Foundation's Process left
     /// `runuser` unreaped here (pg_ctl's daemon outlives it), so the server's own
     /// commands do without it.
-    static func spawn(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
+    public static func spawn(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
         let output = FileManager.default.temporaryDirectory.appending(path: "arun-pg-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         var actions = posix_spawn_file_actions_t()
