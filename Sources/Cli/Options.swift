@@ -56,9 +56,9 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// `--python PATH` (else `ARUN_PYTHON`, else python3).
+/// `--python PATH` (else `ARUN_PYTHON`, else the Python beside arun, else python3).
 struct PythonOptions: ParsableArguments {
-    @Option(name: .long, help: "The Python that runs pytest (default: $ARUN_PYTHON or python3).")
+    @Option(name: .long, help: "The Python that runs pytest (default: $ARUN_PYTHON, else the python3 beside arun, as in the venv arun was installed into, else python3 on PATH).")
     var python: String?
 
     var interpreter: PythonInterpreter { PythonInterpreter(explicit: python) }

@@ -48,7 +48,7 @@ struct RerunCommand: AsyncParsableCommand {
             return
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
-        let control = WorkerControl(grace: 3)
+        let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         // Continue as the run was started (its test timeout, lease, -x…); options given again win.
         var given = options.given

@@ -42,10 +42,12 @@ struct RunCommand: AsyncParsableCommand {
     var pytestArgs: [String] { Passthrough.pytestArguments }
 
     func run() async throws {
+        let startedAt = Date()
+        // First of all: a Ctrl-C at any moment from here on is an interruption (exit 2).
+        let control = WorkerControl()
+        let trap = SignalTrap { control.stop(.interrupted) }
         let python = try await self.python.resolved()
         let queue = try await database.open()
-        let control = WorkerControl(grace: 3)
-        let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Void)?
@@ -73,7 +75,14 @@ struct RunCommand: AsyncParsableCommand {
                 target = run
                 planning = fill
             } else {
-                let (made, run) = try await planned.make(queue: queue)
+                let made: Plan
+                let run: Run?
+                do {
+                    (made, run) = try await planned.make(queue: queue)
+                } catch where trap.interrupted {
+                    // Ctrl-C reached the collecting pytest too: an interruption, not its error.
+                    throw RunnerError.interruptedWhilePlanning
+                }
                 guard let run else { throw ExitCode(3) }
                 target = run
                 if workers == nil {
@@ -86,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        let execution = try RunWiring(database: database, settings: settings, python: python)
+        let execution = try RunWiring(database: database, settings: settings, python: python, startedAt: startedAt)
             .execution(run: target.id, queue: queue)
         let code = try await RunWiring.finish(execution, target: target, queue: queue, workers: workerCount,
                                               control: control, trap: trap, planning: planning)

@@ -12,6 +12,8 @@ struct RunWiring {
     var settings: RunSettings
     /// The interpreter (a machine's own, so never stored with the run).
     var python: PythonOptions
+    /// When the command began (its whole time counts in the run's).
+    var startedAt = Date()
 
     /// The run's life, with workers hosted as the settings say.
     func execution(run: RunID, queue: any RunStore) throws -> RunExecution {
@@ -26,7 +28,7 @@ struct RunWiring {
             hosting = .tasks(configuration)
         }
         return RunExecution(hosting: hosting, retries: settings.retries ?? 0, failOnFlaky: settings.failOnFlaky ?? false,
-                            observer: ProgressObserver(queue: queue))
+                            observer: ProgressObserver(queue: queue), startedAt: startedAt)
     }
 
     /// Runs `target` to its end, prints its failures and summary, returns pytest's exit code.
@@ -43,7 +45,13 @@ struct RunWiring {
             }
         }
         Console.print("run \(target.id): \(ending.summary.line)")
-        if ending.unfinished {
+        if ending.unrunFiles > 0 {
+            Console.print("\(ending.unrunFiles) test file\(ending.unrunFiles == 1 ? "" : "s") did not run "
+                          + "(the run was stopped before they were collected)")
+        }
+        if ending.interrupted {
+            Console.print("interrupted: finish it with `arun run --resume \(target.id)`")
+        } else if ending.unfinished {
             Console.print("unfinished: finish it with `arun run --resume \(target.id)`")
         }
         return ending.exitCode
@@ -60,18 +68,19 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
         self.queue = queue
     }
 
+    /// One printer for every round: with --retries a failure is printed once.
     func roundStarted(run: RunID, workers: Int) async {
-        let printer = ProgressPrinter(queue: queue, run: run, workers: workers)
-        lock.withLock { self.printer = printer }
-        printer.start()
+        let printer = lock.withLock { () -> ProgressPrinter in
+            if let printer = self.printer { return printer }
+            let printer = ProgressPrinter(queue: queue, run: run, workers: workers)
+            self.printer = printer
+            return printer
+        }
+        printer.start(workers: workers)
     }
 
     func roundEnded() async {
-        let printer = lock.withLock { () -> ProgressPrinter? in
-            defer { self.printer = nil }
-            return self.printer
-        }
-        await printer?.stop()
+        await lock.withLock { self.printer }?.stop()
     }
 
     func retrying(round: Int, of rounds: Int, tests: Int) {

@@ -141,6 +141,8 @@ public struct Planner: Sendable {
             jobs = weighted.map { ($0.group, $0.weight + balancer.startupSeconds) }
         }
 
+        // pytest runs nothing after a collection error (unless told to go on): nor does the run.
+        if !problems.isEmpty && !request.pytestArgs.contains("--continue-on-collection-errors") { jobs = [] }
         let newJobs = jobs.map { job in
             NewJob(name: job.group.name, estimatedSeconds: job.seconds,
                    tests: job.group.tests.map { NewTest(nodeid: $0.nodeid, file: $0.file, marks: $0.marks) })

@@ -6,6 +6,7 @@ public struct PluginEvent: Sendable, Decodable {
     public enum Kind: String, Sendable, Decodable {
         case item, file, collectError = "collect_error", badExpr = "bad_expr", done
         case ready, jobStart = "job_start", start, result, jobDone = "job_done", protocolError = "protocol_error"
+        case refused
         case unknown
 
         public init(from decoder: any Decoder) throws {
@@ -30,6 +31,14 @@ public struct PluginEvent: Sendable, Decodable {
     public var teardownError: Bool?
     public var callOutcome: String?
     public var subtests: Subtests?
+    /// Captured sections pytest shows with the test: `[title, text]` pairs.
+    public var sections: [[String]]?
+    /// pytest's headline for the test (`TestK.test_y[1]`).
+    public var head: String?
+    /// Where the short test summary places a skip (`tests/test_a.py:12`).
+    public var skipLocation: String?
+    /// The whole crash message, when it has several lines.
+    public var crash: String?
     // collect_error / bad_expr / protocol_error
     public var location: String?
     public var index: Int?
@@ -44,13 +53,16 @@ public struct PluginEvent: Sendable, Decodable {
     public var collected: Int?
     public var missing: [String]?
     public var stopped: String?
+    /// `refused`: the exit code pytest ends with (3, INTERNALERROR).
+    public var status: Int32?
     /// `job_start` of a files job: what its files held.
     public var items: [DescribedItem]?
 
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
         case teardownError = "teardown_error", callOutcome = "call_outcome", subtests
-        case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items
+        case sections, head, skipLocation = "skip_location", crash
+        case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items, status
     }
 
     /// A test a files job collected: `[nodeid, file, [marks]]` on the wire.

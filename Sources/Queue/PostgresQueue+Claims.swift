@@ -10,7 +10,7 @@ extension PostgresQueue {
     /// hold. MATERIALIZED keeps the planner from inlining the CTE into the UPDATE, where
     /// the LIMIT and SKIP LOCKED could be applied to more rows than the one it returns.
     /// The ORDER BY matches `jobs_claimable` (run_id, estimated_seconds DESC, id).
-    static func nextJobCTE(run: RunID) -> SQL {
+    static func nextJobCTE(run: RunID, now: String) -> SQL {
         """
         next AS MATERIALIZED (
             SELECT id FROM jobs
@@ -23,9 +23,9 @@ extension PostgresQueue {
 
     /// The claim statement; `$token` marks the claim so that a repeat after a broken
     /// connection can find it.
-    static func claimQuery(run: RunID, worker: String, lease: Double, token: Int64) -> SQL {
+    static func claimQuery(run: RunID, worker: String, lease: Double, token: Int64, now: String = serverNow) -> SQL {
         """
-            WITH \(nextJobCTE(run: run))
+            WITH \(nextJobCTE(run: run, now: now))
             UPDATE jobs j SET state = 'running', lease_owner = \(worker), lease_expires_at = \(unescaped: now) + \(lease),
                 started_at = \(unescaped: now), claim_token = \(token)
             FROM next WHERE j.id = next.id
@@ -36,12 +36,12 @@ extension PostgresQueue {
     public func claim(run: RunID, worker: String, lease: Double) async throws -> Claim? {
         let token = Int64.random(in: 1...Int64.max)
         return try await statement { connection, isRepeat in
-            try await Self.claim(connection, run: run, worker: worker, lease: lease, token: token, isRepeat: isRepeat)
+            try await Self.claim(connection, run: run, worker: worker, lease: lease, token: token, isRepeat: isRepeat, now: now)
         }
     }
 
     static func claim(_ connection: PostgresConnection, run: RunID, worker: String, lease: Double, token: Int64,
-                      isRepeat: Bool) async throws -> Claim? {
+                      isRepeat: Bool, now: String) async throws -> Claim? {
         if isRepeat {
             // The first try may have committed before its answer was lost.
             let held = try await connection.query(SQL("""
@@ -50,7 +50,7 @@ extension PostgresQueue {
                 """).query, logger: PostgresConnections.logger)
             for try await row in held { return try claim(from: row, owner: worker) }
         }
-        let rows = try await connection.query(claimQuery(run: run, worker: worker, lease: lease, token: token).query,
+        let rows = try await connection.query(claimQuery(run: run, worker: worker, lease: lease, token: token, now: now).query,
                                               logger: PostgresConnections.logger)
         for try await row in rows { return try claim(from: row, owner: worker) }
         return nil
@@ -70,7 +70,7 @@ extension PostgresQueue {
 
     /// Completion is idempotent: a repeat after a lost answer finds the job already done
     /// by the same owner and attempt and reports success again.
-    static func completeQuery(_ claim: Claim) -> SQL {
+    static func completeQuery(_ claim: Claim, now: String) -> SQL {
         """
         UPDATE jobs SET state = 'done', lease_expires_at = NULL,
             finished_at = CASE WHEN state = 'done' THEN finished_at ELSE \(unescaped: now) END
@@ -83,8 +83,8 @@ extension PostgresQueue {
     public func heartbeat(_ claim: Claim, lease: Double) async throws -> Bool {
         try await statement { connection, _ in
             try await Self.execute(connection, """
-                WITH beat AS (UPDATE workers SET heartbeat_at = \(unescaped: Self.now) WHERE id = \(claim.owner))
-                UPDATE jobs SET lease_expires_at = \(unescaped: Self.now) + \(lease) WHERE \(Self.held(claim))
+                WITH beat AS (UPDATE workers SET heartbeat_at = \(unescaped: now) WHERE id = \(claim.owner))
+                UPDATE jobs SET lease_expires_at = \(unescaped: now) + \(lease) WHERE \(Self.held(claim))
                 RETURNING 1
                 """) == 1
         }
@@ -94,12 +94,12 @@ extension PostgresQueue {
     public func complete(_ claim: Claim, followUps: [NewJob]) async throws -> Bool {
         guard followUps.isEmpty else {
             return try await transaction(verifyCommit: true) { connection in
-                guard try await Self.execute(connection, Self.completeQuery(claim)) == 1 else { return false }
+                guard try await Self.execute(connection, Self.completeQuery(claim, now: now)) == 1 else { return false }
                 _ = try await Self.insert(followUps, run: claim.runID, connection: connection)
                 return true
             }
         }
-        return try await statement { connection, _ in try await Self.execute(connection, Self.completeQuery(claim)) == 1 }
+        return try await statement { connection, _ in try await Self.execute(connection, Self.completeQuery(claim, now: now)) == 1 }
     }
 
     /// One statement: the completion and the next claim commit together, so a worker
@@ -112,17 +112,17 @@ extension PostgresQueue {
         let token = Int64.random(in: 1...Int64.max)
         let handover = try await statement { connection, isRepeat -> Handover in
             if isRepeat {
-                let completed = try await Self.execute(connection, Self.completeQuery(claim)) == 1
+                let completed = try await Self.execute(connection, Self.completeQuery(claim, now: now)) == 1
                 let next = try await Self.claim(connection, run: claim.runID, worker: claim.owner, lease: lease,
-                                                token: token, isRepeat: true)
+                                                token: token, isRepeat: true, now: now)
                 return Handover(completed: completed, next: next)
             }
             let query: SQL = """
-                WITH done AS (\(Self.completeQuery(claim))),
-                \(Self.nextJobCTE(run: claim.runID)),
+                WITH done AS (\(Self.completeQuery(claim, now: now))),
+                \(Self.nextJobCTE(run: claim.runID, now: now)),
                 claimed AS (
                     UPDATE jobs j SET state = 'running', lease_owner = \(claim.owner),
-                        lease_expires_at = \(unescaped: Self.now) + \(lease), started_at = \(unescaped: Self.now),
+                        lease_expires_at = \(unescaped: now) + \(lease), started_at = \(unescaped: now),
                         claim_token = \(token)
                     FROM next WHERE j.id = next.id AND EXISTS (SELECT 1 FROM done)
                     RETURNING \(unescaped: Self.claimColumns))
@@ -167,8 +167,8 @@ extension PostgresQueue {
             try await Self.execute(connection, """
                 UPDATE jobs SET
                     state = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END,
-                    available_at = \(unescaped: Self.now) + \(delay),
-                    finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE \(unescaped: Self.now) END,
+                    available_at = \(unescaped: now) + \(delay),
+                    finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE \(unescaped: now) END,
                     lease_owner = CASE WHEN attempt < max_attempts THEN NULL ELSE lease_owner END,
                     attempt = CASE WHEN attempt < max_attempts THEN attempt + 1 ELSE attempt END,
                     lease_expires_at = NULL,
@@ -201,13 +201,13 @@ extension PostgresQueue {
                         WHEN j.attempt < j.max_attempts THEN 'queued'
                         ELSE 'dead' END,
                     attempt = CASE WHEN j.attempt < j.max_attempts THEN j.attempt + 1 ELSE j.attempt END,
-                    finished_at = CASE WHEN j.attempt < j.max_attempts THEN NULL ELSE \(unescaped: Self.now) END,
+                    finished_at = CASE WHEN j.attempt < j.max_attempts THEN NULL ELSE \(unescaped: now) END,
                     error = 'lease of ' || j.lease_owner || ' expired',
                     lease_owner = NULL,
                     lease_expires_at = NULL,
-                    available_at = \(unescaped: Self.now)
+                    available_at = \(unescaped: now)
                 FROM runs r
-                WHERE r.id = j.run_id AND j.state = 'running' AND j.lease_expires_at < \(unescaped: Self.now)
+                WHERE r.id = j.run_id AND j.state = 'running' AND j.lease_expires_at < \(unescaped: now)
                 RETURNING 1
                 """)
         }
@@ -217,10 +217,10 @@ extension PostgresQueue {
     public func cancel(run: RunID) async throws -> Int {
         try await transaction { connection in
             guard try await Self.execute(connection, """
-                UPDATE runs SET status = 'cancelled', finished_at = \(unescaped: Self.now) WHERE id = \(run) RETURNING 1
+                UPDATE runs SET status = 'cancelled', finished_at = \(unescaped: now) WHERE id = \(run) RETURNING 1
                 """) == 1 else { throw QueueError.unknownRun(run) }
             return try await Self.execute(connection, """
-                UPDATE jobs SET state = 'cancelled', finished_at = \(unescaped: Self.now)
+                UPDATE jobs SET state = 'cancelled', finished_at = \(unescaped: now)
                 WHERE run_id = \(run) AND state = 'queued' RETURNING 1
                 """)
         }
@@ -236,6 +236,23 @@ extension PostgresQueue {
                 if let state = JobState(rawValue: state) { counts.byState[state] = Int(count) }
             }
             return counts
+        }
+    }
+}
+
+extension PostgresQueue {
+    /// Marks a running run complete when no job is queued or running (the worker that
+    /// finishes the last job calls it); the run row is locked first, so two workers that
+    /// finish at once decide once.
+    @discardableResult
+    public func completeIfDrained(run: RunID) async throws -> Bool {
+        try await statement { connection, _ in
+            try await Self.execute(connection, """
+                UPDATE runs SET status = 'complete', finished_at = \(unescaped: now)
+                WHERE id = \(run) AND status = 'running'
+                  AND NOT EXISTS (SELECT 1 FROM jobs WHERE run_id = \(run) AND state IN ('queued', 'running'))
+                RETURNING 1
+                """) == 1
         }
     }
 }

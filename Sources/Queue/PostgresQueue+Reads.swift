@@ -43,18 +43,18 @@ extension PostgresQueue: RunReader {
             let rows = try await connection.query(SQL("""
                 SELECT test_id, attempt, outcome, duration, job_id, worker, started_at, finished_at, message,
                        CASE WHEN outcome = ANY(\(Self.outcomes(Outcome.failures))) THEN details END, extra,
-                       \(unescaped: output ? "stdout, stderr" : "NULL::text, NULL::text")
+                       \(unescaped: output ? "stdout, stderr, sections" : "NULL::text, NULL::text, NULL::text")
                 FROM results WHERE run_id = \(run) ORDER BY test_id, attempt
                 """).query, logger: PostgresConnections.logger)
             for try await row in rows {
                 let (id, attempt, outcome, duration, job, worker, started, finished, message, details, extra, stdout,
-                     stderr) = try row.decode((Int64, Int, String, Double, Int64?, String?, Double?, Double?, String?,
-                                               String?, String?, String?, String?).self)
+                     stderr, sections) = try row.decode((Int64, Int, String, Double, Int64?, String?, Double?, Double?,
+                                                         String?, String?, String?, String?, String?, String?).self)
                 guard let outcome = Outcome(rawValue: outcome), let index = position[id] else { continue }
                 tests[index].attempts.append(StoredAttempt(
                     attempt: attempt, outcome: outcome, duration: duration, job: job, worker: worker,
                     startedAt: started, finishedAt: finished, message: message, details: details, stdout: stdout,
-                    stderr: stderr, extra: ResultExtra(json: extra)))
+                    stderr: stderr, extra: ResultExtra(json: extra), sections: sections))
             }
             return tests
         }

@@ -18,7 +18,7 @@ extension PostgresQueue {
         try await transaction(verifyCommit: true, durable: true) { connection in
             let rows = try await connection.query(SQL("""
                 INSERT INTO runs (name, created_at, directory, paths, pytest_args, settings)
-                VALUES (\(run.name), \(unescaped: Self.now), \(run.directory), \(JSONText.encode(run.paths)),
+                VALUES (\(run.name), \(unescaped: now), \(run.directory), \(JSONText.encode(run.paths)),
                         \(JSONText.encode(run.pytestArgs)), \(run.settings.json))
                 RETURNING \(unescaped: Self.runColumns)
                 """).query, logger: PostgresConnections.logger)
@@ -72,7 +72,7 @@ extension PostgresQueue {
         try await statement { connection, _ in
             try await Self.execute(connection, """
                 INSERT INTO results (run_id, test_id, attempt, outcome, job_id, finished_at, message)
-                SELECT j.run_id, jt.test_id, jt.attempt, 'not_run', j.id, \(unescaped: Self.now),
+                SELECT j.run_id, jt.test_id, jt.attempt, 'not_run', j.id, \(unescaped: now),
                        'not run: the run was stopped before this test'
                 FROM jobs j JOIN job_tests jt ON jt.job_id = j.id
                 WHERE j.run_id = \(run) AND j.state = 'cancelled'
@@ -87,7 +87,7 @@ extension PostgresQueue {
             switch status {
             case .running:
                 try await Self.execute(connection, """
-                    UPDATE runs SET status = 'running', started_at = COALESCE(started_at, \(unescaped: Self.now)),
+                    UPDATE runs SET status = 'running', started_at = COALESCE(started_at, \(unescaped: now)),
                         finished_at = NULL
                     WHERE id = \(run) RETURNING 1
                     """)
@@ -95,7 +95,7 @@ extension PostgresQueue {
                 try await Self.execute(connection, "UPDATE runs SET status = 'planned' WHERE id = \(run) RETURNING 1")
             case .complete, .interrupted, .cancelled:
                 try await Self.execute(connection, """
-                    UPDATE runs SET status = \(status.rawValue), finished_at = \(unescaped: Self.now)
+                    UPDATE runs SET status = \(status.rawValue), finished_at = \(unescaped: now)
                     WHERE id = \(run) RETURNING 1
                     """)
             }
@@ -263,21 +263,23 @@ extension PostgresQueue {
                         (\(result.testID)::int8, \(Int64(result.attempt))::int4,
                         \(result.outcome.rawValue)::text, \(result.duration)::float8, \(result.startedAt)::float8,
                         \(result.finishedAt)::float8, \(result.message)::text, \(result.details)::text,
-                        \(result.stdout)::text, \(result.stderr)::text, \(result.extra)::text)
+                        \(result.stdout)::text, \(result.stderr)::text, \(result.extra)::text, \(result.sections)::text)
                         """)
                 }
                 try await Self.execute(connection, """
                     INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at,
-                                         finished_at, message, details, stdout, stderr, extra)
+                                         finished_at, message, details, stdout, stderr, extra, sections, seq)
                     SELECT \(claim.runID), v.test_id, v.attempt, v.outcome, v.duration, \(claim.jobID), \(worker),
-                           v.started_at, v.finished_at, v.message, v.details, v.stdout, v.stderr, v.extra
+                           v.started_at, v.finished_at, v.message, v.details, v.stdout, v.stderr, v.extra, v.sections,
+                           nextval('results_seq')
                     FROM (VALUES \(values)) AS v(test_id, attempt, outcome, duration, started_at, finished_at,
-                                                 message, details, stdout, stderr, extra)
+                                                 message, details, stdout, stderr, extra, sections)
                     ON CONFLICT (run_id, test_id, attempt) DO UPDATE SET
                         outcome = excluded.outcome, duration = excluded.duration, job_id = excluded.job_id,
                         worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
                         message = excluded.message, details = excluded.details, stdout = excluded.stdout,
-                        stderr = excluded.stderr, extra = excluded.extra
+                        stderr = excluded.stderr, extra = excluded.extra, sections = excluded.sections,
+                        seq = excluded.seq
                     """)
                 start += batch.count
             }
@@ -285,14 +287,14 @@ extension PostgresQueue {
         }
     }
 
-    /// 11 parameters a row: well under PostgreSQL's 65,535 per statement.
+    /// 12 parameters a row: well under PostgreSQL's 65,535 per statement.
     static let resultsPerStatement = 2_000
 
     public func registerWorker(id: String, run: RunID, host: String, pid: Int32) async throws {
         try await statement { connection, _ in
             try await Self.execute(connection, """
                 INSERT INTO workers (id, run_id, host, pid, started_at, heartbeat_at)
-                VALUES (\(id), \(run), \(host), \(Int64(pid))::int4, \(unescaped: Self.now), \(unescaped: Self.now))
+                VALUES (\(id), \(run), \(host), \(Int64(pid))::int4, \(unescaped: now), \(unescaped: now))
                 ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, heartbeat_at = excluded.heartbeat_at,
                     stopped_at = NULL
                 """)
@@ -302,7 +304,7 @@ extension PostgresQueue {
     public func stopWorker(id: String) async throws {
         try await statement { connection, _ in
             try await Self.execute(connection, """
-                UPDATE workers SET stopped_at = \(unescaped: Self.now), heartbeat_at = \(unescaped: Self.now)
+                UPDATE workers SET stopped_at = \(unescaped: now), heartbeat_at = \(unescaped: now)
                 WHERE id = \(id)
                 """)
         }

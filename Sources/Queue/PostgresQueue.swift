@@ -14,6 +14,9 @@ public struct PostgresQueueConfiguration: Sendable {
     public var reconnectWindow: Double = 120
     /// Tests written per enqueue transaction.
     public var enqueueBatchSize: Int = 5_000
+    /// Unix time in seconds instead of the server's clock: only for tests that move time
+    /// (the conformance suite). Hosts' clocks differ; production uses the server's.
+    public var clock: (@Sendable () -> Double)?
 
     public init() {}
 }
@@ -31,7 +34,11 @@ public final class PostgresQueue: JobQueue {
     let listener: PostgresListener
 
     /// The server's clock, in Unix seconds (`now()` is the transaction's start).
-    static let now = "EXTRACT(epoch FROM now())::float8"
+    static let serverNow = "EXTRACT(epoch FROM now())::float8"
+
+    /// The time every lease and timestamp is computed from, as SQL: the server's clock,
+    /// or a test's clock as a literal.
+    var now: String { configuration.clock.map { "(\($0())::float8)" } ?? Self.serverNow }
 
     /// Connects, checks the address and migrates under an advisory lock. Errors are
     /// ``QueueError``s: unreachable server, wrong password, missing database, newer schema.

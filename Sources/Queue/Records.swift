@@ -78,6 +78,8 @@ public struct Run: Sendable, Equatable, Identifiable {
     public var paths: [String]
     public var pytestArgs: [String]
     public var settings: RunSettings
+    /// Seconds its invocations took, idle gaps between them excluded (0 before one ended).
+    public var activeSeconds: Double = 0
 }
 
 /// A test a job will run. `file` and `marks` are stored once per run.
@@ -112,23 +114,6 @@ public struct NewJob: Sendable, Equatable {
         self.payload = payload
         self.tests = tests
     }
-}
-
-/// A job as stored.
-public struct Job: Sendable, Equatable, Identifiable {
-    public var id: JobID
-    public var runID: RunID
-    public var name: String
-    public var state: JobState
-    public var attempt: Int
-    public var maxAttempts: Int
-    public var estimatedSeconds: Double
-    public var leaseOwner: String?
-    public var leaseExpiresAt: Double?
-    public var startedAt: Double?
-    public var finishedAt: Double?
-    public var payload: String
-    public var error: String?
 }
 
 /// Proof that a worker holds a job. Every write about the job carries it, and
@@ -181,10 +166,13 @@ public struct TestResult: Sendable, Equatable {
     public var stderr: String?
     /// JSON object text: subtests, teardown errors; nil when there is nothing extra.
     public var extra: String?
+    /// JSON array text of `[title, text]` pairs: the captured output shown with a failure.
+    public var sections: String?
 
     public init(testID: TestID, attempt: Int, outcome: Outcome, duration: Double = 0,
                 startedAt: Double? = nil, finishedAt: Double? = nil, message: String? = nil,
-                details: String? = nil, stdout: String? = nil, stderr: String? = nil, extra: String? = nil) {
+                details: String? = nil, stdout: String? = nil, stderr: String? = nil, extra: String? = nil,
+                sections: String? = nil) {
         self.testID = testID
         self.attempt = attempt
         self.outcome = outcome
@@ -196,6 +184,7 @@ public struct TestResult: Sendable, Equatable {
         self.stdout = stdout
         self.stderr = stderr
         self.extra = extra
+        self.sections = sections
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Pytest
 import Queue
 import Reports
 import Worker
@@ -15,12 +16,17 @@ public struct RunExecution: Sendable {
     public var failOnFlaky: Bool
     /// The run's pytest arguments decide whether collection errors fail it.
     public var observer: any RunObserver
+    /// When the invocation began: its time (planning and pytest start-up included) is
+    /// added to the run's, so a resume or rerun does not count the idle gap before it.
+    public var startedAt: Date
 
-    public init(hosting: WorkerHosting, retries: Int = 0, failOnFlaky: Bool = false, observer: any RunObserver) {
+    public init(hosting: WorkerHosting, retries: Int = 0, failOnFlaky: Bool = false, observer: any RunObserver,
+                startedAt: Date = Date()) {
         self.hosting = hosting
         self.retries = retries
         self.failOnFlaky = failOnFlaky
         self.observer = observer
+        self.startedAt = startedAt
     }
 
     /// Runs `target` to its end. `interrupted` reports a stop signal the caller caught.
@@ -29,7 +35,10 @@ public struct RunExecution: Sendable {
     public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
                         planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
-        if planning == nil { try await queue.setStatus(.running, of: target.id) }
+        // A run with no jobs yet is being planned elsewhere (`arun work` beside `arun run --mp`).
+        if planning == nil, try await queue.counts(run: target.id).total > 0 {
+            try await queue.setStatus(.running, of: target.id)
+        }
         var round = 0
         var failure: (any Error)?
         while true {
@@ -58,7 +67,8 @@ public struct RunExecution: Sendable {
                             try? await group.waitForAll()
                             try? await queue.deleteRun(target.id)
                             await observer.roundEnded()
-                            throw PlanningFailure(error: error)
+                            // Ctrl-C reached the planner's pytest too: an interruption, not its error.
+                            throw PlanningFailure(error: signalled() ? RunnerError.interruptedWhilePlanning : error)
                         }
                         try await group.waitForAll()
                     }
@@ -75,6 +85,8 @@ public struct RunExecution: Sendable {
             round += 1
             let retried = try await queue.retryFailures(run: target.id)
             if retried == 0 { break }
+            // The last job of the round completed the run; it runs again.
+            try await queue.setStatus(.running, of: target.id)
             observer.retrying(round: round, of: retries, tests: retried)
         }
         let interrupted = signalled() || control.stopReason == .interrupted
@@ -86,6 +98,7 @@ public struct RunExecution: Sendable {
         } else if try await queue.counts(run: target.id).open == 0 {
             try await queue.setStatus(.complete, of: target.id)
         }
+        try? await queue.addActiveSeconds(Date().timeIntervalSince(startedAt), to: target.id)
         if let failure { throw failure }
         let summary = try await RunSummary.load(run: target.id, from: queue)
         let failures = (try? await queue.failures(run: target.id, since: 0, limit: 30)) ?? []
@@ -94,7 +107,14 @@ public struct RunExecution: Sendable {
                                     failOnFlaky: failOnFlaky)
         // Jobs still open (every worker died or stopped) leave the run unfinished.
         if code == 0, try await queue.counts(run: target.id).open > 0 { code = 2 }
-        return RunEnding(summary: summary, failures: failures, interrupted: interrupted, exitCode: code)
+        return RunEnding(summary: summary, failures: failures, interrupted: interrupted, exitCode: code,
+                         unrunFiles: await Self.unrunFiles(queue: queue, run: target.id))
+    }
+
+    /// Files of jobs a stop (-x/--maxfail) cancelled before any worker collected them:
+    /// their tests are unknown, so the summary counts files.
+    static func unrunFiles(queue: any RunStore, run: RunID) async -> Int {
+        ((try? await queue.unrunPayloads(run: run)) ?? []).reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
     }
 
     /// Carries a planning error past the workers' own error handling.
@@ -111,6 +131,8 @@ public struct RunEnding: Sendable {
     /// A stop signal ended the run early.
     public var interrupted: Bool
     public var exitCode: Int32
+    /// Test files that did not run and whose tests are unknown (see ``RunExecution``).
+    public var unrunFiles: Int = 0
 
     /// Tests are left to run: `arun run --resume` finishes them.
     public var unfinished: Bool { interrupted || summary.pending > 0 }

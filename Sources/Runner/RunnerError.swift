@@ -2,6 +2,8 @@
 public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An `arun work` child exited with an error it printed itself.
     case workerProcessFailed(status: Int32)
+    /// Ctrl-C or SIGTERM while planning (it may have reached the collecting pytest too).
+    case interruptedWhilePlanning
     /// A setting out of range; the message names the flag and its limit.
     case badSetting(String)
 
@@ -9,6 +11,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .workerProcessFailed(let status):
             "a worker process exited with status \(status); its error is printed above"
+        case .interruptedWhilePlanning:
+            "interrupted while planning: nothing ran and no run was kept; run the command again"
         case .badSetting(let message):
             message
         }
@@ -18,6 +22,7 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var exitCode: Int32 {
         switch self {
         case .workerProcessFailed(let status): status == 4 ? 4 : 3
+        case .interruptedWhilePlanning: 2
         case .badSetting: 4
         }
     }

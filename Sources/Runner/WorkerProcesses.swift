@@ -7,6 +7,10 @@ public struct WorkerProcesses: Sendable {
     /// Arguments of each child (`work --db … --run …` and the worker options).
     public var arguments: [String]
 
+    /// Set in the children's environment: they only work, and the parent prints
+    /// progress and the summary.
+    public static let childVariable = "ARUN_WORK_CHILD"
+
     public init(arguments: [String]) {
         self.arguments = arguments
     }
@@ -17,6 +21,7 @@ public struct WorkerProcesses: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: "1"]) { $1 }
             try process.run()
             return process
         }

@@ -4,6 +4,9 @@ import Foundation
 public enum WorkerError: Error, Sendable, CustomStringConvertible {
     /// pytest exited before it could take jobs: bad arguments, a broken conftest, a missing plugin.
     case pytestDidNotStart(status: String, output: String, log: String)
+    /// pytest stopped where serial pytest stops too: an error raised out of its hooks
+    /// while a job collected (a plugin's hook, a warning made an error by filterwarnings).
+    case pytestRefused(status: Int32, message: String, log: String)
 
     public var description: String {
         switch self {
@@ -11,6 +14,11 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
             let last = output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             return "pytest could not start (\(status)): \(last.map(String.init) ?? "no output"); "
                 + "fix the pytest arguments or conftest, full output in \(log)"
+        case let .pytestRefused(_, message, log):
+            // pytest's own last INTERNALERROR line first, as `pytest` would end.
+            let last = message.split(separator: "\n").last.map(String.init) ?? "INTERNALERROR"
+            return "\(last) (pytest stopped with an internal error while collecting, as serial pytest does; "
+                + "nothing more runs, full output in \(log))"
         }
     }
 
@@ -18,6 +26,7 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
     public var exitCode: Int32 {
         switch self {
         case let .pytestDidNotStart(status, _, _): status == "exit code 4" ? 4 : 3
+        case let .pytestRefused(status, _, _): status
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Queue
+import QueueConformance
 import TestSupport
 import Testing
 
@@ -15,7 +16,11 @@ struct PostgresQueueTests {
     func conformance(_ name: String) async throws {
         let address = try Self.freshAddress()
         let check = try #require(QueueConformance.all.first { $0.0 == name }?.1)
-        try await check { try await PostgresQueue(address: address) }
+        try await check { clock in
+            var configuration = PostgresQueueConfiguration()
+            configuration.clock = { clock.now }
+            return try await PostgresQueue(address: address, configuration: configuration)
+        }
     }
 
     /// Ten queues opening one fresh database at once: one migrates under the advisory
