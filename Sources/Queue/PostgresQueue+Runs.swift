@@ -152,16 +152,23 @@ extension PostgresQueue {
     static func link(_ tests: [NewTest], job: JobID, run: RunID, from position: Int,
                      connection: PostgresConnection) async throws -> [JobTest] {
         guard !tests.isEmpty else { return [] }
-        // One row per node id in the upsert: ON CONFLICT may touch a row only once.
-        var unique: [String: NewTest] = [:]
-        for test in tests { unique[test.nodeid] = test }
-        let distinct = Array(unique.values)
+        // One row per node id in the upsert (ON CONFLICT may touch a row only once), in
+        // the job's order: new tests get ids in that order, as on SQLite.
+        var slot: [String: Int] = [:]
+        var distinct: [NewTest] = []
+        for test in tests {
+            if let index = slot[test.nodeid] { distinct[index] = test } else {
+                slot[test.nodeid] = distinct.count
+                distinct.append(test)
+            }
+        }
         var testIDs: [String: Int64] = [:]
         let rows = try await connection.query(SQL("""
             INSERT INTO tests (run_id, nodeid, file, marks)
             SELECT \(run), nodeid, file, marks
             FROM unnest(\(distinct.map(\.nodeid)), \(distinct.map(\.file)), \(distinct.map { JSONText.encode($0.marks) }))
-                 AS t(nodeid, file, marks)
+                 WITH ORDINALITY AS t(nodeid, file, marks, ordinal)
+            ORDER BY ordinal
             ON CONFLICT (run_id, nodeid) DO UPDATE SET file = excluded.file
             RETURNING id, nodeid
             """).query, logger: PostgresConnections.logger)
