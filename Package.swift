@@ -41,6 +41,7 @@ let package = Package(
         .target(
             name: "Pytest",
             dependencies: [
+                "Queue",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -13,7 +13,11 @@ Collect mode: ``--arun-collect=OUT_PATH [--arun-exprs=JSON_PATH]``
           "path" absolute, "file" relative to rootdir with "/", "marks"
           sorted unique mark names, "matches" indices into JSON_PATH's
           array of -m style expressions that select the item.
-      {"ev":"collect_error","location","message"}  per failed collector.
+      {"ev":"file","path","file"}  with --arun-files, instead of items: one
+          per test file the command-line paths select (not the siblings
+          pytest lists on the way to a narrower path), none imported.
+      {"ev":"collect_error","location","message"}  per failed collector;
+          "message" holds the lines pytest shows under "ERROR collecting".
       {"ev":"bad_expr","index","expr","message"}  per expression that does
           not compile; nothing is collected and pytest exits with 4.
       {"ev":"done","count","rootdir","errors"}  last line.
@@ -48,7 +52,7 @@ it (the next start, or job_done):
       {"ev":"start","nodeid"}
       {"ev":"result","nodeid","outcome","duration","message","details",
           "stdout","stderr","teardown_error","call_outcome","subtests",
-          "sections","head","skip_location","crash"}
+          "sections","head","skip_location","crash","warnings"}
           (fields after "duration" are left out when null or false)
       {"ev":"job_done","job","stopped"}   stopped: -x/--maxfail reason or null
       {"ev":"protocol_error","message"}   unreadable control line (skipped)
@@ -74,7 +78,9 @@ it (the next start, or job_done):
     ("tests/test_a.py:12", or the file alone for a skip mark, as pytest folds
     them); "duration" is setup+call+teardown
     seconds; "subtests" is null or {"passed","failed","skipped","xfailed",
-    "failures": [{"description","message"}] (at most 50)}.
+    "failures": [{"description","message"}] (at most 50)}; "warnings" counts
+    the warnings pytest recorded for the test, plus the distinct ones recorded
+    while collecting since the last result (pytest's "N warnings").
     To rebuild pytest's terminal totals: count each "outcome" once, except
     that "error" with "call_outcome": "passed" counts one "passed" and one
     "error" (call passed, teardown failed: pytest's "1 passed, 1 error");
@@ -249,8 +255,11 @@ def _skip_location(report, startpath) -> str | None:
 
 
 def _error_lines(text: str) -> str:
-    """The gist of a pytest traceback: the last entry's header, source line
-    and its "E   ..." lines.  Used for collection errors, whose reports have
+    """The lines of a collection error a reader needs, as pytest prints them
+    under "ERROR collecting FILE": the "E   ..." lines verbatim (a SyntaxError's
+    caret keeps its column), preceded by the last traceback entry's header and
+    source when that entry is in the project (a relative path), not in pytest,
+    importlib or site-packages.  Used for collection errors, whose reports have
     no crash summary for import errors."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
@@ -266,14 +275,14 @@ def _error_lines(text: str) -> str:
         start -= 1
     # Walk back to the "path:lineno: in func" header of that entry.
     head = start
-    while head > 0 and start - head < 6:
-        head -= 1
-        if ": in " in lines[head] and not lines[head].startswith(" "):
+    for back in range(start - 1, max(-1, start - 7), -1):
+        if ": in " in lines[back] and not lines[back].startswith(" "):
+            head = back
             break
-    else:
+    header = lines[head] if head < start else ""
+    if header.startswith(("/", "<")) or "site-packages" in header:
         head = start
-    picked = lines[head:start] + [line[1:].strip() for line in lines[start:end]]
-    return _tail_chars("\n".join(picked), _MAX_MESSAGE)
+    return _tail_chars("\n".join(lines[head:end]), _MAX_MESSAGE)
 
 
 def _report_text(report) -> str:
@@ -517,8 +526,10 @@ class _CollectMode:
     def pytest_pycollect_makemodule(self, module_path, parent):
         if not self.files_only:
             return None
-        self.files[module_path] = None
-        return _FileOnly.from_parent(parent, path=module_path)
+        # Not recorded here: pytest >= 8 lists every directory on the way to a
+        # narrower path and makes a node for each sibling file it meets.  Only
+        # the nodes the given paths select are collected (_FileOnly.collect).
+        return _FileOnly.from_parent(parent, path=module_path, mode=self)
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
@@ -547,6 +558,10 @@ class _CollectMode:
     def _write_items(self, session) -> None:
         rootpath = self.config.rootpath
         if self.files_only:
+            # Files other plugins collect (doctest text files, --doctest-modules,
+            # YAML suites) hold the items; a test module's stand-in holds none.
+            for item in session.items:
+                self.files[item.path] = None
             lines = [
                 _dumps({"ev": "file", "path": str(path),
                         "file": os.path.relpath(path, rootpath).replace(os.sep, "/")})
@@ -603,7 +618,14 @@ class _CollectMode:
 class _FileOnly(pytest.File):
     """A test file seen but not imported (``--arun-files``)."""
 
+    def __init__(self, *args, mode=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.arun_mode = mode
+
     def collect(self):
+        # Called only for files the command-line paths select, once each.
+        if self.arun_mode is not None:
+            self.arun_mode.files[self.path] = None
         return []
 
 
@@ -650,6 +672,20 @@ def _subtest_description(report) -> str:
             pass
     context = getattr(report, "context", None)
     return str(context) if context is not None else "(<subtest>)"
+
+
+def _catching_collect_warnings(config):
+    """pytest records collection warnings inside its pytest_collection hook; a
+    job's collection runs later, inside the run loop, so it is wrapped the same
+    way (pytest_warning_recorded with when="collect")."""
+    try:
+        from _pytest.warnings import catch_warnings_for_item
+
+        return catch_warnings_for_item(config, ihook=config.hook, when="collect", item=None)
+    except Exception:
+        import contextlib
+
+        return contextlib.nullcontext()
 
 
 def _unset_stop_flags(session) -> None:
@@ -777,6 +813,14 @@ class _ServeMode:
         self.job_maxfail: int | None = None
         # Encoded events waiting for the next write (see _hold).
         self._held = b""
+        # The last result, still a dict: pytest reports a test's warnings after its
+        # logfinish, and they are added to it before it is encoded (_hold).
+        self._result: dict | None = None
+        # Collection warnings of this process already counted (pytest counts one
+        # per distinct warning in its one collection), and those not yet given to
+        # a result: they go with the next job's first test.
+        self._collect_warnings_seen: set = set()
+        self._collect_warnings = 0
         # What pytest's terminal would show: -r characters (P: passed tests' output
         # too) and --show-capture.
         option = config.option
@@ -799,15 +843,39 @@ class _ServeMode:
         self._hold(obj)
         self._flush()
 
+    def _hold_result(self, event: dict) -> None:
+        self._encode_result()
+        self._result = event
+
+    def _encode_result(self) -> None:
+        if self._result is not None:
+            self._held += _dumps(self._result)
+            self._result = None
+
+    def pytest_warning_recorded(self, warning_message, when, nodeid, location) -> None:
+        """Counted as pytest's terminal counts them ("1 warning"): each warning a
+        test recorded, and each distinct one recorded while collecting."""
+        if when == "runtest":
+            if self._result is not None and self._result.get("nodeid") == nodeid:
+                self._result["warnings"] = self._result.get("warnings", 0) + 1
+        elif when == "collect":
+            key = (str(warning_message.message), warning_message.category, warning_message.filename,
+                   warning_message.lineno)
+            if key not in self._collect_warnings_seen:
+                self._collect_warnings_seen.add(key)
+                self._collect_warnings += 1
+
     def _hold(self, obj: dict) -> None:
         """A result waits for the next event (the next test's start, or job_done)
         and goes out in the same write: one write and one wake-up of the parent per
         test instead of two.  Between a test's logfinish and the next logstart no
         test code runs, so a crash cannot strand a held result; a stop or an
         interrupt flushes it (`_flush`)."""
+        self._encode_result()
         self._held += _dumps(obj)
 
     def _flush(self) -> None:
+        self._encode_result()
         if self._held:
             held, self._held = self._held, b""
             _write_all(self.events_fd, held)
@@ -1048,6 +1116,16 @@ class _ServeMode:
         self.job_errors = errors
         reported = len(errors)
         try:
+            with _catching_collect_warnings(self.config):
+                return self._perform_collect(session, args, errors, reported)
+        finally:
+            self.wanted = None
+            self.job_errors = None
+            option.maxfail = maxfail
+            session.testsfailed = 0
+
+    def _perform_collect(self, session, args: list, errors: list, reported: int) -> list:
+        try:
             try:
                 with _collection_warnings(self.config):
                     return list(session.perform_collect(args))
@@ -1074,11 +1152,6 @@ class _ServeMode:
             # A plugin stopped the session during collection.
             errors.append({"location": "", "message": f"collection stopped: {e}"})
             return []
-        finally:
-            self.wanted = None
-            self.job_errors = None
-            option.maxfail = maxfail
-            session.testsfailed = 0
 
     def _finish_teardown(self, session) -> None:
         # pytest >= 8 already tears everything down when a test sets
@@ -1263,5 +1336,8 @@ class _ServeMode:
         ):
             if value:
                 event[key] = value
-        self._hold(event)
+        if self._collect_warnings:
+            event["warnings"] = self._collect_warnings
+            self._collect_warnings = 0
+        self._hold_result(event)
         self._reset_test()

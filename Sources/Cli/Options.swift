@@ -89,10 +89,13 @@ struct PlanOptions: ParsableArguments {
     @Option(help: "aomaker strategy file (default: conf/dist_strategy.yaml or conf/aomaker.yaml when present).")
     var strategy: String?
 
-    @Option(name: .customLong("shard-count"), help: "Split across this many machines (with --shard-index).")
+    @Flag(name: .customLong("no-strategy"), help: "Ignore conf/dist_strategy.yaml and conf/aomaker.yaml.")
+    var noStrategy = false
+
+    @Option(name: .customLong("shard-count"), parsing: .unconditional, help: "Split across this many machines (with --shard-index).")
     var shardCount: Int?
 
-    @Option(name: .customLong("shard-index"), help: "This machine's slice, 0-based.")
+    @Option(name: .customLong("shard-index"), parsing: .unconditional, help: "This machine's slice, 0-based.")
     var shardIndex: Int?
 
     @Option(help: "Durations file (from `arun durations export`) that static shards are weighed by.")
@@ -101,7 +104,31 @@ struct PlanOptions: ParsableArguments {
     @Option(help: "A name for the run.")
     var name: String?
 
-    /// The mode the flags ask for, or the strategy file found in conf/.
+    /// `--dist-mark fast tests/sub`: the option takes every word up to the next option,
+    /// so a value that names an existing path (or a node id in an existing file) is a
+    /// path, as it would be for pytest; mark expressions never name files.
+    mutating func validate() throws {
+        let directory = FileManager.default.currentDirectoryPath
+        let isPath = { (value: String) -> Bool in
+            let file = value.components(separatedBy: "::")[0]
+            guard !file.isEmpty else { return false }
+            let path = file.hasPrefix("/") ? file : URL(fileURLWithPath: directory).appending(path: file).path
+            return FileManager.default.fileExists(atPath: path)
+        }
+        let named = distMark.filter(isPath)
+        if !named.isEmpty && named.count == distMark.count {
+            throw ValidationError("--dist-mark needs a mark expression before the paths, e.g. --dist-mark smoke \(named[0])")
+        }
+        paths += named
+        distMark.removeAll(where: isPath)
+        if strategy != nil && noStrategy { throw ValidationError("--strategy and --no-strategy cannot be combined: choose one") }
+        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
+        if let shardCount, let shardIndex, !(0..<shardCount).contains(shardIndex) {
+            throw ValidationError("--shard-index must be from 0 to \(shardCount - 1) for --shard-count \(shardCount), not \(shardIndex)")
+        }
+    }
+
+    /// The mode the flags ask for, or the strategy file found in conf/ (unless `--no-strategy`).
     func mode(directory: String) throws -> SplitMode {
         var chosen: [String] = []
         if !distMark.isEmpty { chosen.append("--dist-mark") }
@@ -113,8 +140,20 @@ struct PlanOptions: ParsableArguments {
         if let distFile { return .files(directory: distFile) }
         if let distSuite { return .suites(directory: distSuite) }
         if let strategy { return .strategy(file: strategy) }
-        if let found = Strategy.locate(in: URL(fileURLWithPath: directory)) { return .strategy(file: found.path) }
+        if !noStrategy, let found = Strategy.locate(in: URL(fileURLWithPath: directory)) {
+            return .strategy(file: found.path)
+        }
         return .automatic
+    }
+
+    /// The first line of a run or plan that uses a strategy file: which file, and how not to.
+    func strategyNotice(_ mode: SplitMode, directory: String) -> String? {
+        guard case let .strategy(file) = mode else { return nil }
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        let shown = file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file
+        return strategy == nil
+            ? "strategy file \(shown): one job per group (found in conf/; --no-strategy ignores it)"
+            : "strategy file \(shown): one job per group"
     }
 
     /// `--shard-count/--shard-index`, else Bazel's TEST_TOTAL_SHARDS/TEST_SHARD_INDEX.
@@ -169,37 +208,31 @@ struct WorkerModeOptions: ParsableArguments {
 }
 
 struct WorkerOptions: ParsableArguments {
-    @Option(help: "Seconds a job's lease lasts without a heartbeat (default: 60, or the run's own).")
+    @Option(parsing: .unconditional, help: "Seconds a job's lease lasts without a heartbeat (default: 60, or the run's own).")
     var lease: Double?
 
-    @Option(name: .customLong("test-timeout"), help: "Kill a test running longer than this many seconds.")
+    @Option(name: .customLong("test-timeout"), parsing: .unconditional, help: "Kill a test running longer than this many seconds.")
     var testTimeout: Double?
 
     @Flag(name: [.customShort("x"), .customLong("exitfirst")], help: "Stop the whole run at the first failure.")
     var exitFirst = false
 
-    @Option(help: "Stop the whole run after this many failures.")
+    @Option(parsing: .unconditional, help: "Stop the whole run after this many failures.")
     var maxfail: Int?
+
+    /// Checked while parsing, before anything is written.
+    func validate() throws {
+        if let lease, !(lease.isFinite && lease > 0) {
+            throw ValidationError("--lease must be more than 0 seconds, e.g. --lease 60")
+        }
+        if let testTimeout, !(testTimeout.isFinite && testTimeout > 0) {
+            throw ValidationError("--test-timeout must be more than 0 seconds, e.g. --test-timeout 60")
+        }
+        if let maxfail, maxfail < 1 { throw ValidationError("--maxfail must be at least 1 (--maxfail 1 is -x)") }
+    }
 
     /// The options given on the command line (nil when not given): they override a run's stored settings.
     var given: RunSettings {
         RunSettings(lease: lease, testTimeout: testTimeout, maxFail: exitFirst ? 1 : maxfail)
     }
-}
-
-/// `-n N|auto`.
-struct WorkerCount: ExpressibleByArgument {
-    var value: Int?
-
-    init?(argument: String) {
-        if argument == "auto" {
-            value = nil
-        } else if let number = Int(argument), number >= 1 {
-            value = number
-        } else {
-            return nil
-        }
-    }
-
-    static var cpuCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }

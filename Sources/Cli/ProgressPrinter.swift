@@ -44,8 +44,8 @@ final class ProgressPrinter: @unchecked Sendable {
                 guard tally.planKnown else { continue }
                 if live, !failures.isEmpty { Console.print("\r\u{1B}[2K", terminator: "") }
                 for failure in failures {
-                    Console.print("\(failure.outcome.rawValue.uppercased()) \(failure.nodeid ?? "?")"
-                                  + (failure.message.map { " - \($0.prefix(160))" } ?? ""))
+                    Console.print("\(failure.outcome.rawValue.uppercased()) \(Escape.terminal(failure.nodeid ?? "?"))"
+                                  + (failure.message.map { " - \(Escape.terminal(String($0.prefix(160))))" } ?? ""))
                 }
                 if live {
                     Console.print("\r\u{1B}[2K" + Self.fit(line(), width: Self.terminalWidth()), terminator: "")

@@ -27,10 +27,12 @@ struct RerunCommand: AsyncParsableCommand {
     @Argument(help: "The run (default: the latest).") var id: Int64?
     @Option(help: "The run (default: the latest); the same as the positional id.") var run: Int64?
 
-    @Option(name: .customShort("n"), help: "Workers: a number or auto (the CPU count).")
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Workers: a number or auto (the CPU count).",
+            transform: WorkerCount.parse)
     var workers: WorkerCount?
 
     @OptionGroup var mode: WorkerModeOptions
+    @OptionGroup var colour: ColorOption
 
     func validate() throws {
         if !failed { throw ValidationError("rerun needs --failed (rerun the failing tests): arun rerun --failed [RUN]") }
@@ -38,6 +40,7 @@ struct RerunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        colour.apply()
         let queue = try await database.open()
         let target = try await queue.runOrLatest(id ?? run)
         let retried = try await queue.retryFailures(run: target.id)
@@ -52,13 +55,13 @@ struct RerunCommand: AsyncParsableCommand {
         let trap = SignalTrap { control.stop(.interrupted) }
         // Continue as the run was started (its test timeout, lease, -x…); options given again win.
         var given = options.given
-        given.workers = workers?.value
+        given.workers = workers?.resolved
         given.workerProcesses = mode.given
         let settings = target.settings.overridden(by: given)
         let execution = try RunWiring(database: database, settings: settings, python: python)
             .execution(run: target.id, queue: queue)
         let code = try await RunWiring.finish(execution, target: target, queue: queue,
-                                              workers: workers?.value ?? settings.workers ?? WorkerCount.cpuCount,
+                                              workers: workers?.resolved ?? settings.workers ?? WorkerCount.cpuCount,
                                               control: control, trap: trap)
         if code != 0 { throw ExitCode(code) }
     }

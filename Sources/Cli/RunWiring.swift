@@ -34,17 +34,22 @@ struct RunWiring {
     /// Runs `target` to its end, prints its failures and summary, returns pytest's exit code.
     static func finish(_ execution: RunExecution, target: Run, queue: any RunStore, workers: Int,
                        control: WorkerControl, trap: SignalTrap,
-                       planning: (@Sendable () async throws -> Void)? = nil) async throws -> Int32 {
+                       planning: (@Sendable () async throws -> Int)? = nil) async throws -> Int32 {
         let ending = try await execution.execute(target, queue: queue, workers: workers, control: control,
                                                  interrupted: { trap.interrupted }, planning: planning)
+        // pytest's order: collection errors, then failures; escaped as the text report is.
+        for line in CollectionErrorText.blocks((try? await queue.collectionErrors(run: target.id)) ?? []) {
+            Console.print(Painter.collectionErrorLine(line))
+        }
         if !ending.failures.isEmpty {
             Console.print("failures:")
             for failure in ending.failures {
-                Console.print("  \(failure.outcome.rawValue.uppercased()) \(failure.nodeid)"
-                              + (failure.message.map { " - \($0.prefix(200))" } ?? ""))
+                Console.print("  \(Painter.outcomeWord(failure.outcome.rawValue.uppercased())) \(Escape.terminal(failure.nodeid))"
+                              + (failure.message.map { " - \(Escape.terminal(String($0.prefix(200))))" } ?? ""))
             }
         }
-        Console.print("run \(target.id): \(ending.summary.line)")
+        Console.print("run \(target.id): \(Painter.totals(ending.summary.line))")
+        if let note = ending.summary.unmatchedNote { Console.print(note) }
         if ending.unrunFiles > 0 {
             Console.print("\(ending.unrunFiles) test file\(ending.unrunFiles == 1 ? "" : "s") did not run "
                           + "(the run was stopped before they were collected)")

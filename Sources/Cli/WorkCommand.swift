@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Reports
 import Runner
 import Worker
 
@@ -17,14 +18,17 @@ struct WorkCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var python: PythonOptions
     @OptionGroup var options: WorkerOptions
+    @OptionGroup var colour: ColorOption
 
     @Option(help: "The run to work on (default: the latest).")
     var run: Int64?
 
-    @Option(name: .customShort("n"), help: "Worker tasks in this process.")
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Worker tasks in this process.",
+            transform: WorkerCount.parse)
     var workers: WorkerCount?
 
     func run() async throws {
+        colour.apply()
         let startedAt = Date()
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
@@ -41,7 +45,7 @@ struct WorkCommand: AsyncParsableCommand {
             let execution = try RunWiring(database: database, settings: settings, python: python, startedAt: startedAt)
                 .execution(run: target.id, queue: queue)
             let code = try await RunWiring.finish(execution, target: target, queue: queue,
-                                                  workers: workers?.value ?? 1, control: control, trap: trap)
+                                                  workers: workers?.resolved ?? 1, control: control, trap: trap)
             if code != 0 { throw ExitCode(code) }
             return
         }
@@ -49,7 +53,10 @@ struct WorkCommand: AsyncParsableCommand {
                                                              logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
-        try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
+        // Never more workers than claimable jobs (a run still being planned has none yet).
+        let open = try await queue.counts(run: target.id).open
+        let count = open > 0 ? min(workers?.resolved ?? 1, open) : workers?.resolved ?? 1
+        try await WorkerPool.run(count: count, queue: queue, run: target,
                                  configuration: configuration, control: control)
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Pytest
+import Queue
 import Subprocess
 import SystemPackage
 
@@ -8,7 +9,7 @@ public struct Collection: Sendable {
     public var tests: [CollectedTest]
     /// With ``Collector/discoverFiles()``: the test files, rootdir-relative; their tests are not collected.
     public var files: [String] = []
-    public var errors: [PluginEvent.CollectionError]
+    public var errors: [CollectionProblem]
     /// pytest's rootdir: node ids and `file`s are relative to it.
     public var rootdir: String
 }

@@ -45,7 +45,7 @@ struct FilePlanner {
                 let weights = WeightedGroup.weighing(groups, durations: Self.perFile(request.durationsFile))
                 groups = try Sharding.shard(groups: weights, count: shard.count, index: shard.index).map(\.group)
             }
-            warnings = grouping.warnings.map { $0.replacingOccurrences(of: "tests", with: "test files") }
+            warnings = grouping.warnings.map { $0.replacingOccurrences(of: " test(s)", with: " test file(s)") }
             unmatched = grouping.unmatched.count
             jobs = groups.map { group in
                 let files = group.tests.map(\.file)
@@ -85,7 +85,7 @@ struct FilePlanner {
             tests: knownTests, unmatched: unmatched, duplicates: 0, warnings: warnings, collectionErrors: problems,
             workerSeconds: Planner.schedule(jobs.map(\.seconds), workers: request.workers),
             collectPaths: collectPaths, rootdir: collection.rootdir,
-            files: planned.count)
+            files: planned.count, testsSource: .history, fileList: jobs.flatMap(\.files))
     }
 
     /// Jobs grow with the suite up to about `filesPerJob` files, then their number

@@ -28,6 +28,20 @@ public struct Plan: Sendable {
     /// Test files the jobs name, for plans of whole files (their tests are collected by
     /// the workers; `tests` then counts those known from earlier runs). Nil otherwise.
     public var files: Int? = nil
+    /// Where `tests` comes from.
+    public var testsSource: TestsSource = .plan
+    /// Test files of a plan of whole files, rootdir-relative (empty otherwise).
+    public var fileList: [String] = []
+
+    /// How `tests` was counted.
+    public enum TestsSource: String, Sendable, Codable {
+        /// The jobs list their tests.
+        case plan
+        /// A plan of whole files: only the tests earlier runs recorded for them.
+        case history
+        /// A plan of whole files whose tests were collected just to count them (`--dry-run`).
+        case collection
+    }
 
     /// The JSON summary `arun enqueue --json` prints (run is nil for --dry-run).
     public func summaryJSON(run: RunID?) -> String {
@@ -41,10 +55,12 @@ public struct Plan: Sendable {
             var collection_errors: Int
             var estimated_worker_seconds: [Double]
             var files: Int?
+            var tests_from: TestsSource
         }
         let summary = Summary(run: run, jobs: jobs.count, tests: tests, groups: groups, unmatched: unmatched,
                               duplicates: duplicates, collection_errors: collectionErrors.count,
-                              estimated_worker_seconds: workerSeconds.map { ($0 * 10).rounded() / 10 }, files: files)
+                              estimated_worker_seconds: workerSeconds.map { ($0 * 10).rounded() / 10 }, files: files,
+                              tests_from: testsSource)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(summary), as: UTF8.self)) ?? "{}"

@@ -82,7 +82,7 @@ public struct Planner: Sendable {
     /// Plans an already collected suite: grouping, static sharding, job sizing.
     public func plan(_ request: PlanRequest, collection: Collection, context: Context) throws -> Plan {
         let (collectPaths, expressions, strategyGroups) = (context.collectPaths, context.expressions, context.strategyGroups)
-        let problems = collection.errors.map { CollectionProblem(location: $0.location, message: $0.message) }
+        let problems = collection.errors
         if context.fileLevel {
             return try FilePlanner(request: request, collection: collection, problems: problems,
                                    collectPaths: collectPaths).plan()
@@ -154,6 +154,20 @@ public struct Planner: Sendable {
             unmatched: unmatched, duplicates: duplicates, warnings: warnings, collectionErrors: problems,
             workerSeconds: Self.schedule(jobs.map(\.seconds), workers: request.workers),
             collectPaths: collectPaths, rootdir: collection.rootdir)
+    }
+
+    /// A plan of whole files with `tests` counted by collecting its files: what
+    /// `--dry-run` shows (a real run learns the tests as its workers collect them).
+    public func countingTests(of plan: Plan, request: PlanRequest) async throws -> Plan {
+        guard plan.files != nil else { return plan }
+        let invocation = PytestInvocation(python: request.python, directory: request.directory,
+                                          paths: plan.collectPaths, pytestArgs: request.pytestArgs)
+        let collection = try await Collector(invocation: invocation).collect()
+        let planned = Set(plan.fileList)
+        var counted = plan
+        counted.tests = collection.tests.filter { planned.contains($0.file) }.count
+        counted.testsSource = .collection
+        return counted
     }
 
     /// Writes the plan as a new run. A failure half-way deletes the run: no half-written runs.

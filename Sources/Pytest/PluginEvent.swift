@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// One JSON line the plugin writes (see `plugin/arun_plugin.py` for the protocol).
 /// Fields a given event does not carry are nil.
@@ -31,6 +32,8 @@ public struct PluginEvent: Sendable, Decodable {
     public var teardownError: Bool?
     public var callOutcome: String?
     public var subtests: Subtests?
+    /// Warnings pytest recorded for the test (and collection warnings given to a job's first test).
+    public var warnings: Int?
     /// Captured sections pytest shows with the test: `[title, text]` pairs.
     public var sections: [[String]]?
     /// pytest's headline for the test (`TestK.test_y[1]`).
@@ -60,7 +63,7 @@ public struct PluginEvent: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
-        case teardownError = "teardown_error", callOutcome = "call_outcome", subtests
+        case teardownError = "teardown_error", callOutcome = "call_outcome", subtests, warnings
         case sections, head, skipLocation = "skip_location", crash
         case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items, status
     }
@@ -95,26 +98,15 @@ public struct PluginEvent: Sendable, Decodable {
     /// `errors` is a count in `done` and a list in `job_start`.
     public enum Errors: Sendable, Decodable {
         case count(Int)
-        case list([CollectionError])
+        case list([CollectionProblem])
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let count = try? container.decode(Int.self) {
                 self = .count(count)
             } else {
-                self = .list(try container.decode([CollectionError].self))
+                self = .list(try container.decode([CollectionProblem].self))
             }
-        }
-    }
-
-    /// A collector that failed.
-    public struct CollectionError: Sendable, Codable, Equatable {
-        public var location: String
-        public var message: String
-
-        public init(location: String, message: String) {
-            self.location = location
-            self.message = message
         }
     }
 

@@ -86,6 +86,8 @@ public struct ResultExtra: Sendable, Equatable {
     public var callOutcome: Outcome?
     /// Failed subtests (pytest 9), which pytest adds to "failed".
     public var failedSubtests = 0
+    /// Warnings pytest recorded for the test (and collection warnings given to a job's first test).
+    public var warnings = 0
     /// pytest's headline for the test (`TestK.test_y[1]`).
     public var head: String?
     /// Where pytest's short test summary places a skip (`tests/test_a.py:12`).
@@ -111,6 +113,9 @@ public struct ResultExtra: Sendable, Equatable {
         if json.contains(#""subtests""#), let object = Self.object(json),
            let sub = object["subtests"] as? [String: Any], let failed = sub["failed"] as? Int {
             failedSubtests = failed
+        }
+        if let range = json.range(of: #""warnings":"#) {
+            warnings = Int(json[range.upperBound...].prefix { $0.isNumber }) ?? 0
         }
         if json.contains(#""head""#) || json.contains(#""skip_location""#) || json.contains(#""crash""#),
            let object = Self.object(json) {

@@ -38,6 +38,9 @@ public struct RunSettings: Sendable, Equatable, Codable {
     /// Rounds of automatic retries of failing tests.
     public var retries: Int?
     public var failOnFlaky: Bool?
+    /// Tests (test files, when planning is `files`) that no group matched: in no job,
+    /// so only this tells the run's summary about them.
+    public var unmatched: Int?
 
     public init(mode: String? = nil, planning: String? = nil, workers: Int? = nil, shard: Shard? = nil,
                 workerProcesses: Bool? = nil, lease: Double? = nil, testTimeout: Double? = nil, maxFail: Int? = nil,
@@ -69,6 +72,7 @@ public struct RunSettings: Sendable, Equatable, Codable {
         merged.maxFail = given.maxFail ?? maxFail
         merged.retries = given.retries ?? retries
         merged.failOnFlaky = given.failOnFlaky ?? failOnFlaky
+        merged.unmatched = given.unmatched ?? unmatched
         return merged
     }
 
@@ -87,7 +91,7 @@ public struct RunSettings: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case version, mode, planning, workers, shard, lease, retries
         case workerProcesses = "worker_processes", testTimeout = "test_timeout", maxFail = "max_fail"
-        case failOnFlaky = "fail_on_flaky"
+        case failOnFlaky = "fail_on_flaky", unmatched
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,5 +114,6 @@ public struct RunSettings: Sendable, Equatable, Codable {
         maxFail = try? values.decodeIfPresent(Int.self, forKey: .maxFail)
         retries = try? values.decodeIfPresent(Int.self, forKey: .retries)
         failOnFlaky = try? values.decodeIfPresent(Bool.self, forKey: .failOnFlaky)
+        unmatched = try? values.decodeIfPresent(Int.self, forKey: .unmatched)
     }
 }

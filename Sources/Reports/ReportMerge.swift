@@ -124,6 +124,7 @@ extension RunReport {
             for (outcome, number) in part.summary.outcomes { summary.outcomes[outcome, default: 0] += number }
             summary.teardownErrors += part.summary.teardownErrors
             summary.collectionErrors += part.summary.collectionErrors
+            summary.warnings += part.summary.warnings
             summary.failedSubtests += part.summary.failedSubtests
             for (state, number) in part.summary.jobs.byState { summary.jobs.byState[state, default: 0] += number }
         }

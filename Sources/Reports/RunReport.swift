@@ -200,11 +200,12 @@ public struct RunReport: Sendable {
         for (outcome, position) in order { counts[outcome.rawValue] = byOutcome[position] }
         counts["flaky"] = flaky
         counts["pending"] = pending
+        counts["warnings"] = summary.warnings
         return counts
     }
 
     /// Keys of ``totals`` in documented order.
-    public static let totalNames = Outcome.allCases.map(\.rawValue) + ["flaky", "pending"]
+    public static let totalNames = Outcome.allCases.map(\.rawValue) + ["flaky", "pending", "warnings"]
     /// What `--status` accepts.
     public static let statusNames = Outcome.allCases.map(\.rawValue) + ["flaky", "pending"]
 

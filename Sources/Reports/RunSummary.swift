@@ -19,6 +19,8 @@ public struct RunSummary: Sendable, Equatable {
     public var jobs: JobCounts
     /// Tests whose final attempt passed after an earlier attempt failed.
     public var flaky: Int = 0
+    /// Warnings pytest recorded in the final attempts (and while collecting).
+    public var warnings: Int = 0
 
     public subscript(outcome: Outcome) -> Int { outcomes[outcome, default: 0] }
 
@@ -49,6 +51,7 @@ public struct RunSummary: Sendable, Equatable {
         add(self[.skipped], "skipped")
         add(self[.xfailed], "xfailed")
         add(self[.xpassed], "xpassed")
+        add(warnings, warnings == 1 ? "warning" : "warnings")
         add(self[.error] + teardownErrors, self[.error] + teardownErrors == 1 ? "error" : "errors")
         add(self[.crashed], "crashed")
         add(self[.timeout], "timeout")
@@ -57,6 +60,14 @@ public struct RunSummary: Sendable, Equatable {
         add(collectionErrors, collectionErrors == 1 ? "collection error" : "collection errors")
         if parts.isEmpty { parts.append("no tests ran") }
         return parts.joined(separator: ", ") + " in " + String(format: "%.2fs", wallSeconds)
+    }
+
+    /// "9 tests matched no group and did not run", from the plan's note on the run:
+    /// such tests are in no job, so the totals cannot show them.
+    public var unmatchedNote: String? {
+        guard let n = run.settings.unmatched, n > 0 else { return nil }
+        let unit = run.settings.planning == "files" ? "test file" : "test"
+        return "\(n) \(unit)\(n == 1 ? "" : "s") matched no group and did not run"
     }
 
     /// Reads the summary of `run`.
@@ -75,7 +86,7 @@ public struct RunSummary: Sendable, Equatable {
             // The invocations' own time once one has ended (no idle gaps between a run and
             // its resume or rerun); while the first still runs, the span of its jobs.
             wallSeconds: run.activeSeconds > 0 ? run.activeSeconds : try await reader.span(run: run.id).seconds,
-            jobs: try await reader.counts(run: run.id), flaky: tally.flaky)
+            jobs: try await reader.counts(run: run.id), flaky: tally.flaky, warnings: tally.warnings)
     }
 
     /// Counts final attempts the way pytest counts them.
@@ -84,6 +95,7 @@ public struct RunSummary: Sendable, Equatable {
         var teardown = 0
         var subtests = 0
         var flaky = 0
+        var warnings = 0
         var withResult = 0
 
         init(_ tests: [StoredTest]) {
@@ -99,6 +111,7 @@ public struct RunSummary: Sendable, Equatable {
                     // A pass followed by a teardown error: pytest counts the pass and the error.
                     if extra.callOutcome == .passed { byOutcome[order[.passed] ?? 0] += 1 }
                     subtests += extra.failedSubtests
+                    warnings += extra.warnings
                 }
             }
             for (outcome, position) in order where byOutcome[position] > 0 { outcomes[outcome] = byOutcome[position] }

@@ -35,9 +35,7 @@ extension RunReport {
         // Without --tb=no they are in pytest's ERRORS section above.
         if statuses != nil || pytest.options.tracebackStyle == "no", !collectionErrors.isEmpty {
             out.append("COLLECTION ERRORS (\(collectionErrors.count))")
-            for problem in collectionErrors {
-                out.append("  \(t(problem.location)) - \(t(Formatted.message(problem.message) ?? ""))")
-            }
+            out += CollectionErrorText.blocks(collectionErrors).map { "  " + $0 }
             out.append("")
         }
         if let merge, !merge.isEmpty { out += textMerge(merge) }

@@ -31,7 +31,8 @@ public struct Planning: Sendable {
         let plan = try await Planner().plan(request)
         for warning in plan.warnings { warn(warning) }
         guard let queue else { return (plan, nil) }
-        let settings = RunSettings.starting(request, filePlanning: plan.files != nil, execution: execution)
+        var settings = RunSettings.starting(request, filePlanning: plan.files != nil, execution: execution)
+        if plan.unmatched > 0 { settings.unmatched = plan.unmatched }
         let run = try await Planner().enqueue(plan, request: request, name: name, settings: settings, into: queue)
         return (plan, run)
     }
@@ -39,7 +40,7 @@ public struct Planning: Sendable {
     /// Validates, creates the run empty, and returns the work that plans and fills it,
     /// to run while the workers start. `planned` is told the plan before it is written.
     public func prepareEarly(queue: any RunStore, planned: @escaping @Sendable (Plan, Run) -> Void) async throws
-        -> (Run, @Sendable () async throws -> Void) {
+        -> (Run, @Sendable () async throws -> Int) {
         var request = self.request
         request.history = try await plannerDurations(queue: queue)
         request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
@@ -56,6 +57,7 @@ public struct Planning: Sendable {
             for warning in plan.warnings { warn(warning) }
             planned(plan, run)
             try await planner.fill(run, with: plan, into: queue)
+            return plan.jobs.count
         })
     }
 }

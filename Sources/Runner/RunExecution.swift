@@ -16,6 +16,8 @@ public struct RunExecution: Sendable {
     public var failOnFlaky: Bool
     /// The run's pytest arguments decide whether collection errors fail it.
     public var observer: any RunObserver
+    /// Most jobs the plan can make, when known before planning (paths that are all files).
+    public var jobsAtMost = Int.max
     /// When the invocation began: its time (planning and pytest start-up included) is
     /// added to the run's, so a resume or rerun does not count the idle gap before it.
     public var startedAt: Date
@@ -34,7 +36,7 @@ public struct RunExecution: Sendable {
     /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
     public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
-                        planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
+                        planning: (@Sendable () async throws -> Int)? = nil) async throws -> RunEnding {
         // A run with no jobs yet is being planned elsewhere (`arun work` beside `arun run --mp`).
         if planning == nil, try await queue.counts(run: target.id).total > 0 {
             try await queue.setStatus(.running, of: target.id)
@@ -44,23 +46,31 @@ public struct RunExecution: Sendable {
         while true {
             let open = try await queue.counts(run: target.id).open
             let planningNow = round == 0 ? planning : nil
-            let workers = planningNow == nil ? max(1, min(requested, open)) : requested
+            // Never more workers than claimable jobs. While planning the count is unknown:
+            // up to a CPU's worth start early (their pytest start-up overlaps planning),
+            // the rest once the jobs are written; --mp processes start then.
+            let cpus = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let early = if case .processes = hosting { 0 } else { min(requested, cpus, jobsAtMost) }
+            let workers = planningNow == nil ? max(1, min(requested, open)) : early
             await observer.roundStarted(run: target.id, workers: workers)
-            let work: @Sendable () async throws -> Void = { [hosting] in
+            let work: @Sendable (Int, Int) async throws -> Void = { [hosting] workers, firstIndex in
                 switch hosting {
                 case .processes(let processes):
                     try await processes.run(count: workers, control: control)
                 case .tasks(let configuration):
                     try await WorkerPool.run(count: workers, queue: queue, run: target,
-                                             configuration: configuration, control: control)
+                                             configuration: configuration, control: control, firstIndex: firstIndex)
                 }
             }
             do {
                 if let planningNow {
                     try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await work() }
+                        if early > 0 { group.addTask { try await work(early, 0) } }
                         do {
-                            try await planningNow()
+                            let jobs = try await planningNow()
+                            let wanted = max(1, min(requested, jobs))
+                            control.limitWorkers(to: wanted)
+                            if wanted > early { group.addTask { try await work(wanted - early, early) } }
                         } catch {
                             // Nothing to run after all: stop the waiting workers, leave no run behind.
                             control.stop(.interrupted)
@@ -73,7 +83,7 @@ public struct RunExecution: Sendable {
                         try await group.waitForAll()
                     }
                 } else {
-                    try await work()
+                    try await work(workers, 0)
                 }
             } catch let planningFailure as PlanningFailure {
                 throw planningFailure.error

@@ -5,10 +5,10 @@ import Worker
 /// N workers as tasks of this process (`--mt`, and `arun work -n N`).
 public enum WorkerPool {
     public static func run(count: Int, queue: any JobQueue, run: Run, configuration: WorkerConfiguration,
-                           control: WorkerControl) async throws {
+                           control: WorkerControl, firstIndex: Int = 0) async throws {
         let prefix = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<count {
+            for index in firstIndex..<(firstIndex + count) {
                 let worker = Worker(id: "\(prefix)-\(index)", queue: queue, run: run, configuration: configuration,
                                     control: control)
                 group.addTask { try await worker.work() }

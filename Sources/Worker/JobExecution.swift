@@ -28,7 +28,7 @@ extension Worker {
         if files != nil && tests.isEmpty { collectsFiles = try await queue.testCount(of: claim) == 0 }
         guard collectsFiles || !tests.isEmpty else { return nil }
         var byNodeid = Dictionary(tests.map { ($0.nodeid, $0) }, uniquingKeysWith: { first, _ in first })
-        var control: [String: Any] = ["job": claim.jobID]
+        var control = JobControl(job: claim.jobID)
         if let maxFail = configuration.maxFail {
             // The failures the run may still take: the plugin stops the job where a
             // serial pytest would stop.
@@ -40,19 +40,19 @@ extension Worker {
                 try await stopFailFast()
                 return nil
             }
-            control["maxfail"] = budget
+            control.maxfail = budget
         }
         if collectsFiles, let files {
-            control["files"] = files
+            control.files = files
         } else {
             let testsFile = configuration.logDirectory.appending(path: "\(id).tests.json")
             try JSONEncoder().encode(tests.map(\.nodeid)).write(to: testsFile)
-            control["tests_file"] = testsFile.path
+            control.testsFile = testsFile.path
         }
         state.begin(claim, now: now)
         defer { state.end() }
         do {
-            _ = try await writer.write(Array(try JSONSerialization.data(withJSONObject: control)) + [0x0A])
+            _ = try await writer.write(control.line)
         } catch {
             // pytest is gone (stopped or crashed between jobs): let `settle` judge by how it ended.
             return InFlight(claim: claim, tests: tests, recorded: [], running: nil)
@@ -72,8 +72,7 @@ extension Worker {
             case .jobStart:
                 awaiting = event.collected ?? Int.max
                 if case let .list(problems)? = event.errors, !problems.isEmpty {
-                    try await queue.addCollectionErrors(
-                        problems.map { CollectionProblem(location: $0.location, message: $0.message) }, run: run.id)
+                    try await queue.addCollectionErrors(problems, run: run.id)
                     collectionStopsRun = !run.pytestArgs.contains("--continue-on-collection-errors")
                 }
                 if collectsFiles, let items = event.items {

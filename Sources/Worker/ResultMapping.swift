@@ -26,6 +26,7 @@ enum ResultMapping {
         if event.teardownError == true { fields["teardown_error"] = true }
         if let call = event.callOutcome { fields["call_outcome"] = call }
         if let subtests = event.subtests { fields["subtests"] = subtests }
+        if let warnings = event.warnings, warnings > 0 { fields["warnings"] = warnings }
         if let head = event.head { fields["head"] = head }
         if let location = event.skipLocation { fields["skip_location"] = location }
         if let crash = event.crash { fields["crash"] = crash }

@@ -50,8 +50,10 @@ public final class Worker: Sendable {
     /// the rest of their job, and a dead worker's lease expires and comes back.
     func claimNext() async throws -> Claim? {
         while !control.isStopping {
+            // A worker started early, while planning, beyond the plan's job count.
+            guard control.mayClaim(id) else { return nil }
             if let claim = try await queue.claim(run: run.id, worker: id, lease: configuration.lease) {
-                if control.isStopping {
+                if control.isStopping || !control.seat(id) {
                     try await queue.release(claim)
                     return nil
                 }
@@ -133,6 +135,8 @@ public final class Worker: Sendable {
         case .didNotStart where control.isStopping:
             return false  // a stop (Ctrl-C, SIGTERM, -x elsewhere) came while pytest started
         case .didNotStart:
+            // Stopped while starting (-x elsewhere, Ctrl-C): the stop killed it, not its arguments.
+            if control.isStopping { return false }
             let status = Self.describe(outcome.terminationStatus)
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw WorkerError.pytestDidNotStart(status: status, output: String(output.suffix(4000)), log: log.path)

@@ -15,6 +15,9 @@ public final class WorkerControl: Sendable {
     private struct State {
         var reason: StopReason?
         var groups: Set<Int32> = []
+        /// Workers that claimed a job, and how many may: never more workers than jobs.
+        var seated: Set<String> = []
+        var seats = Int.max
     }
 
     private let state = Mutex(State())
@@ -40,6 +43,27 @@ public final class WorkerControl: Sendable {
         Thread.detachNewThread { [weak self] in
             Thread.sleep(forTimeInterval: grace)
             for group in self?.state.withLock({ $0.groups }) ?? [] { kill(-group, SIGKILL) }
+        }
+    }
+
+    /// At most `count` workers of this process claim jobs: set when the plan's job
+    /// count is known, after workers were started early, while planning.
+    public func limitWorkers(to count: Int) {
+        state.withLock { $0.seats = max(1, count) }
+    }
+
+    /// Whether worker `id` may try to claim (it holds a seat, or one is free).
+    func mayClaim(_ id: String) -> Bool {
+        state.withLock { $0.seated.contains(id) || $0.seated.count < $0.seats }
+    }
+
+    /// Worker `id` claimed a job: it takes a seat, or gives the job back (false).
+    func seat(_ id: String) -> Bool {
+        state.withLock { state in
+            if state.seated.contains(id) { return true }
+            guard state.seated.count < state.seats else { return false }
+            state.seated.insert(id)
+            return true
         }
     }
 

@@ -108,7 +108,7 @@ import TestSupport
         #expect(pytest.stdout.contains("ERROR collecting test_mark.py") && pytest.stdout.contains(line))
         let output = try arun.arun(["run", "-n", "2", "--dist-mark", "not nothing", "--", "--strict-markers"])
         #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
-        #expect(output.stdout.contains("test_mark.py: " + line), "arun: \(output.stdout)\npytest: \(line)")
+        #expect(output.stdout.contains("ERROR test_mark.py - " + line), "arun: \(output.stdout)\npytest: \(line)")
         #expect(try passed(arun) == [])
         // --continue-on-collection-errors: both run what did collect.
         let going = try arun.arun(["run", "-n", "2", "--dist-mark", "not nothing", "--",

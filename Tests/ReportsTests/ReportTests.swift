@@ -178,7 +178,7 @@ import Testing
         #expect((object["wall_seconds"] as? Double ?? 0) > 0)
         let totals = try #require(object["totals"] as? [String: Int])
         #expect(totals == ["passed": 2, "failed": 3, "error": 1, "skipped": 1, "xfailed": 1, "xpassed": 1,
-                           "crashed": 1, "timeout": 1, "not_run": 1, "flaky": 1, "pending": 0])
+                           "crashed": 1, "timeout": 1, "not_run": 1, "flaky": 1, "pending": 0, "warnings": 0])
         let tests = try #require(object["tests"] as? [[String: Any]])
         #expect(tests.count == 12)
         let flaky = try #require(tests.first { $0["nodeid"] as? String == "tests/test_b.py::test_flaky" })

@@ -325,6 +325,54 @@ def test_collect_items_marks_and_expressions(tmp_path):
     assert selected == [i["nodeid"] for i in items if 3 in i["matches"]]
 
 
+def test_file_listing_keeps_only_what_the_paths_select(tmp_path):
+    # pytest >= 8 lists every directory on the way to a narrower path: the siblings
+    # it meets there must not be listed (they would be planned and run).
+    body = "def test_a():\n    pass\n\ndef test_b():\n    pass\n"
+    names = ["test_top.py", "tests/test_stop.py", "tests/test_more.py", "tests/sub/test_sub.py",
+             "tests/sub/test_sub2.py", "tests/sub/deep/test_deep.py", "tests/other/test_other.py"]
+    root = write_suite(tmp_path / "suite", {"pytest.ini": "[pytest]\n", **{name: body for name in names}})
+    for paths in (["tests/sub"], ["tests/sub/test_sub.py"], ["tests/sub/deep"], ["tests"], [],
+                  ["tests/sub", "tests/other/test_other.py"]):
+        proc, events = run_collect(root, "-p", "no:cacheprovider", "--arun-files", *paths)
+        listed = {e["file"] for e in events if e["ev"] == "file"}
+        expected = {nodeid.split("::")[0] for nodeid in plain_collected_ids(root, *paths)}
+        assert listed == expected, (paths, listed, expected)
+        assert not [e for e in events if e["ev"] == "item"]
+
+
+def test_serve_counts_warnings_as_pytest_does(tmp_path):
+    root = write_suite(
+        tmp_path / "suite",
+        {
+            "pytest.ini": "[pytest]\n",
+            "test_w.py": """\
+                import warnings
+                import pytest
+                warnings.warn("at import", UserWarning)
+
+                @pytest.mark.unknownmark
+                def test_one():
+                    warnings.warn("first", UserWarning)
+
+                def test_two():
+                    warnings.warn("a", UserWarning)
+                    warnings.warn("b", DeprecationWarning)
+
+                def test_none():
+                    pass
+                """,
+        },
+    )
+    plain = run_pytest(root, "-p", "no:cacheprovider", plugin=False)
+    expected = int(re.search(r"(\d+) warnings?", plain.stdout).group(1))
+    serve = Serve(root, "-p", "no:cacheprovider")
+    events = serve.job(plain_collected_ids(root))
+    serve.quit()
+    counted = sum(e.get("warnings") or 0 for e in events if e["ev"] == "result")
+    assert counted == expected, (counted, plain.stdout)
+
+
 def test_collect_bad_expression_exits_4_before_collecting(tmp_path):
     root = write_suite(
         tmp_path / "suite",
