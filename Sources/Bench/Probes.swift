@@ -11,13 +11,14 @@ struct DrainProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drain", abstract: "Claim and complete jobs until the run is empty.", shouldDisplay: false)
 
-    @Option var db: String
+    @Option var db: String?
     @Option var run: Int64
     @Option var out: String
     @Option var lease = 30.0
+    @Option(name: .customLong("synchronous-commit")) var synchronousCommit = "off"
 
     func run() async throws {
-        let queue = try SQLiteQueue(path: db)
+        let queue = try await BenchQueue.open(db, synchronousCommit: synchronousCommit)
         let worker = "drain-\(getpid())"
         var claimed: [JobID] = []
         claimed.reserveCapacity(50_000)

@@ -9,7 +9,9 @@ struct QueueBench: AsyncParsableCommand {
 
     @Option(help: "Jobs to enqueue.") var jobs = 20_000
     @Option(help: "Worker processes.") var procs = 4
-    @Option(help: "Database path (default: a fresh temporary file).") var db: String?
+    @Option(help: "Database path or postgresql:// URL (default: a fresh temporary file).") var db: String?
+    @Option(name: .customLong("synchronous-commit"), help: "PostgreSQL only: the sessions' synchronous_commit.")
+    var synchronousCommit = PostgresQueueConfiguration().synchronousCommit
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
@@ -17,7 +19,10 @@ struct QueueBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = db ?? folder.appending(path: "queue.db").path
-        let queue = try SQLiteQueue(path: path)
+        let queue = try await BenchQueue.open(path, synchronousCommit: synchronousCommit)
+        // The URL (and its password) reaches the drains through the environment.
+        let postgres = queue as? PostgresQueue
+        if postgres != nil { setenv("ARUN_DB", path, 1) }
         let run = try await queue.createRun(NewRun(name: "bench"))
         try await queue.enqueue((0..<jobs).map { NewJob(name: "job-\($0)", estimatedSeconds: Double($0 % 97)) },
                                 into: run.id)
@@ -25,7 +30,8 @@ struct QueueBench: AsyncParsableCommand {
         let outputs = (0..<procs).map { folder.appending(path: "claims-\($0).txt").path }
         let children = try outputs.map { output in
             try spawn(CommandLine.arguments[0],
-                      ["drain", "--db", path, "--run", String(run.id), "--out", output])
+                      (postgres == nil ? ["drain", "--db", path] : ["drain", "--synchronous-commit", synchronousCommit])
+                        + ["--run", String(run.id), "--out", output])
         }
         for child in children {
             child.waitUntilExit()
@@ -47,11 +53,14 @@ struct QueueBench: AsyncParsableCommand {
         let duplicates = claimed.count - Set(claimed).count
         let lost = jobs - counts[.done]
         let perSecond = seconds > 0 ? Double(jobs) / seconds : 0
+        // PostgreSQL adds the setting its sessions ran with, as the server reports it.
+        let setting = try await postgres?.synchronousCommit()
+        let extra = setting.map { #","backend":"postgresql","synchronous_commit":"\#($0)""# } ?? ""
         if json {
-            print(#"{"jobs":\#(jobs),"procs":\#(procs),"seconds":\#(String(format: "%.3f", seconds)),"per_second":\#(Int(perSecond)),"duplicates":\#(duplicates),"lost":\#(lost)}"#)
+            print(#"{"jobs":\#(jobs),"procs":\#(procs),"seconds":\#(String(format: "%.3f", seconds)),"per_second":\#(Int(perSecond)),"duplicates":\#(duplicates),"lost":\#(lost)\#(extra)}"#)
         } else {
             print("\(jobs) jobs, \(procs) processes: \(String(format: "%.2f", seconds)) s, \(Int(perSecond))/s, "
-                  + "\(duplicates) duplicates, \(lost) lost")
+                  + "\(duplicates) duplicates, \(lost) lost" + (setting.map { ", synchronous_commit=\($0)" } ?? ""))
         }
         if duplicates != 0 || lost != 0 { throw ExitCode(1) }
     }

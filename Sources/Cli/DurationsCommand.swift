@@ -18,7 +18,7 @@ struct DurationsCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
 
         func run() async throws {
-            let reader = try database.openForReading()
+            let reader = try await database.openForReading()
             let durations = try await Durations.export(from: reader)
             try ReportOutput.write(Durations.json(durations), to: output)
             if let output {
@@ -40,7 +40,7 @@ struct DurationsCommand: AsyncParsableCommand {
                 throw UsageError(ReportError.badDurations(path: file, reason: "cannot be read").description)
             }
             let durations = try reportUsage { try Durations.parse(data, path: file) }
-            let queue = try database.open()
+            let queue = try await database.open()
             let count = try await Durations.importDurations(durations, into: queue)
             Console.print("imported \(count) durations from \(file)")
         }

@@ -19,7 +19,7 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reader = try database.openForReading()
+        let reader = try await database.openForReading()
         _ = try await reader.runOrLatest(nil)  // a database without runs is the user's mistake
         let history: TestHistory
         do {

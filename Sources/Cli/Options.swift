@@ -6,21 +6,53 @@ import Queue
 import Runner
 import Worker
 
-/// `--db PATH` (else `ARUN_DB`, else `.arun/arun.db`).
+/// `--db PATH` or `--db postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
+/// (else `ARUN_DB`, else `.arun/arun.db`).
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The database file (default: $ARUN_DB or .arun/arun.db).")
+    @Option(name: .long, help: "The database: a file, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (default: $ARUN_DB or .arun/arun.db).")
     var db: String?
 
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    func open() throws -> SQLiteQueue { try SQLiteQueue(path: path) }
+    init() {}
 
-    /// For commands that only read: creates, migrates and locks nothing.
-    func openForReading() throws -> SQLiteReader { try SQLiteReader(readingAt: path) }
+    /// One database named on the command line (`report --merge`).
+    init(db: String) { self.db = db }
 
-    /// Folder for a run's pytest logs, beside the database.
+    /// `--db`/`ARUN_DB` as a backend: a file path or a postgresql:// URL.
+    func address() throws -> DatabaseAddress { try DatabaseAddress.resolve(explicit: db) }
+
+    /// Opens (creating and migrating) the store, on either backend.
+    func open() async throws -> any RunStore {
+        switch try address() {
+        case let .sqlite(path): try SQLiteQueue(path: path)
+        case let .postgres(address): try await PostgresQueue(address: address)
+        }
+    }
+
+    /// For commands that only read: a SQLite file opens read-only (creates, migrates and
+    /// locks nothing); a PostgreSQL database is read through its queue.
+    func openForReading() async throws -> any RunReader {
+        switch try address() {
+        case let .sqlite(path): try SQLiteReader(readingAt: path)
+        case let .postgres(address): try await PostgresQueue(address: address)
+        }
+    }
+
+    /// How `arun work` children reach the same database. A URL travels in `ARUN_DB`,
+    /// never on a command line where `ps` would show its password.
+    func childArguments() throws -> [String] {
+        guard case let .postgres(address) = try address() else { return ["--db", path] }
+        setenv("ARUN_DB", address.url, 1)
+        return []
+    }
+
+    /// Folder for a run's pytest logs: beside a database file, else under `.arun/` here.
     func logDirectory(run: RunID) -> URL {
-        URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
+        if case .postgres? = try? address() {
+            return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appending(path: ".arun/logs/run-\(run)")
+        }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
     }
 }
 

@@ -39,12 +39,14 @@ struct ReportCommand: AsyncParsableCommand {
         let statuses = try reportUsage { try status.map(RunReport.parseStatuses) }
         let report: RunReport
         if merge.isEmpty {
-            let reader = try database.openForReading()
+            let reader = try await database.openForReading()
             let id = try await reader.runOrLatest(run).id
             report = try await RunReport.load(run: id, from: reader, output: format.needsOutput)
         } else {
             do {
-                report = try await RunReport.merge(paths: merge, output: format.needsOutput) { try SQLiteReader(readingAt: $0) }
+                report = try await RunReport.merge(paths: merge, output: format.needsOutput) {
+                    try await DatabaseOptions(db: $0).openForReading()
+                }
             } catch let error as ReportError {
                 throw UsageError(error.description)
             }

@@ -41,8 +41,8 @@ struct RerunCommand: AsyncParsableCommand {
 
     func run() async throws {
         colour.apply()
-        let queue = try database.open()
-        let target = try queue.runOrLatest(id ?? run)
+        let queue = try await database.open()
+        let target = try await queue.runOrLatest(id ?? run)
         let retried = try await queue.retryFailures(run: target.id)
         if retried == 0 {
             let open = try await queue.counts(run: target.id).open

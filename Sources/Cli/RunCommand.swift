@@ -65,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
         let planned = resume ? nil : try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount,
                                                        execution: given)
         if let planned { _ = try Planner().prepare(planned.request) }
-        let queue = try database.open()
+        let queue = try await database.open()
         let target: Run
         var planning: (@Sendable () async throws -> Int)?
         let settings: RunSettings
@@ -99,7 +99,7 @@ struct RunCommand: AsyncParsableCommand {
                 PlanSummary.print(made, run: run, workers: workerCount)
             }
         } else {
-            target = try resumable(queue)
+            target = try await resumable(queue)
             // Continue as the run was started; options given again win.
             settings = target.settings.overridden(by: given)
             workerCount = workers?.resolved ?? settings.workers ?? workerCount
@@ -123,10 +123,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The run to resume: the id given as the only path, else the latest.
-    func resumable(_ queue: SQLiteQueue) throws -> Run {
+    func resumable(_ queue: any RunStore) async throws -> Run {
         if plan.paths.count > 1 || (plan.paths.count == 1 && Int64(plan.paths[0]) == nil) {
             throw UsageError("--resume takes at most one run id, not paths")
         }
-        return try queue.runOrLatest(plan.paths.first.flatMap { Int64($0) })
+        return try await queue.runOrLatest(plan.paths.first.flatMap { Int64($0) })
     }
 }

@@ -21,7 +21,7 @@ struct RunWiring {
                                                              logDirectory: database.logDirectory(run: run))
         let hosting: WorkerHosting
         if settings.workerProcesses == true {
-            var arguments = ["work", "--db", database.path, "--run", String(run)] + settings.workerArguments
+            var arguments = ["work"] + (try database.childArguments()) + ["--run", String(run)] + settings.workerArguments
             if let python = python.python { arguments += ["--python", python] }
             hosting = .processes(WorkerProcesses(arguments: arguments))
         } else {

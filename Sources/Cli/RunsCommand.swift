@@ -18,9 +18,9 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reader = try database.openForReading()
+        let reader = try await database.openForReading()
         var ids = try await reader.runIDs()
-        if ids.isEmpty { throw QueueError.noRuns(path: reader.path) }
+        if ids.isEmpty { throw QueueError.noRuns(path: reader.location) }
         if let limit { ids = Array(ids.prefix(limit)) }
         if !json { Console.print(RunListing.textHeader) }
         for id in ids {

@@ -33,8 +33,8 @@ struct WorkCommand: AsyncParsableCommand {
         let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let python = try await self.python.resolved()
-        let queue = try database.open()
-        let target = try queue.runOrLatest(run)
+        let queue = try await database.open()
+        let target = try await queue.runOrLatest(run)
         // The run's own settings (lease, test timeout, -x…), overridden by options given here.
         var settings = target.settings.overridden(by: options.given)
         // A child of `arun run --mp`, or a run with no jobs yet (being planned by `arun run

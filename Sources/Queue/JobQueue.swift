@@ -95,6 +95,10 @@ public protocol JobQueue: Sendable {
     /// Marks a worker stopped.
     func stopWorker(id: String) async throws
 
+    /// Called by an idle worker after an empty claim: returns when a job of the run may
+    /// have become claimable, or after about `seconds`. The default sleeps.
+    func waitForWork(run: RunID, upTo seconds: Double) async throws
+
     /// Marks a running run `complete` when no job is queued or running; the worker that
     /// finishes the last job calls it. Returns whether it did.
     @discardableResult
@@ -124,6 +128,10 @@ public struct Handover: Sendable, Equatable {
 }
 
 extension JobQueue {
+    public func waitForWork(run: RunID, upTo seconds: Double) async throws {
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+
     @discardableResult
     public func complete(_ claim: Claim) async throws -> Bool {
         try await complete(claim, followUps: [])

@@ -1,14 +1,21 @@
 import Foundation
 internal import GRDB
 
-/// The schema: `migrations/NNNN_name.sql`, embedded at build time, applied in name order.
-/// Each migration also sets `PRAGMA user_version` to its number so plain `sqlite3`
-/// users can see the schema version.
+/// The SQLite schema: `migrations/sqlite/NNNN_name.sql`, embedded at build time, applied
+/// in name order. Each migration also sets `PRAGMA user_version` to its number so plain
+/// `sqlite3` users can see the schema version.
 enum Migrations {
     /// (identifier, SQL) in the order they apply.
-    static let all: [(id: String, sql: String)] = EmbeddedMigrations.files
-        .sorted { $0.key < $1.key }
-        .map { (id: String($0.key.dropLast(".sql".count)), sql: $0.value) }
+    static let all = embedded(backend: "sqlite")
+
+    /// The migrations of one backend's folder (`sqlite`, `postgres`), in name order;
+    /// identifiers are file names without `.sql`.
+    static func embedded(backend: String) -> [(id: String, sql: String)] {
+        EmbeddedMigrations.files
+            .filter { $0.key.hasPrefix(backend + "/") }
+            .sorted { $0.key < $1.key }
+            .map { (id: String($0.key.dropFirst(backend.count + 1).dropLast(".sql".count)), sql: $0.value) }
+    }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

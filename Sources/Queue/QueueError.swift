@@ -19,6 +19,16 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case noRuns(path: String)
     /// Any other SQLite failure; these are bugs or a damaged file.
     case database(String)
+    /// A `postgresql://` URL that does not parse (shown without its password).
+    case badAddress(String, reason: String)
+    /// No PostgreSQL server answers at the address (refused, unknown host, timeout).
+    case serverUnreachable(PostgresAddress, reason: String)
+    /// The server refused the user or password.
+    case authenticationFailed(PostgresAddress)
+    /// The server has no such database.
+    case missingPostgresDatabase(PostgresAddress)
+    /// The connection broke mid-run and the server did not come back in time.
+    case connectionLost(PostgresAddress, seconds: Double)
 
     public var description: String {
         switch self {
@@ -39,15 +49,28 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path) holds no runs yet: start one with `arun enqueue` or `arun run`"
         case let .database(message):
             "database error: \(message)"
+        case let .badAddress(text, reason):
+            "\(text) is not a usable database URL (\(reason)): write postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+        case let .serverUnreachable(address, reason):
+            "no PostgreSQL server answers at \(address.host):\(address.port) (\(reason)): start it, or fix host and port in --db/ARUN_DB"
+        case let .authenticationFailed(address):
+            "PostgreSQL refused user \(address.user) at \(address): fix the user or password in --db/ARUN_DB"
+        case let .missingPostgresDatabase(address):
+            "PostgreSQL at \(address.host):\(address.port) has no database \(address.database): create it (createdb \(address.database)) or fix --db/ARUN_DB"
+        case let .connectionLost(address, seconds):
+            "lost the connection to \(address) and it did not come back within \(Int(seconds)) s: "
+                + "check the server, then run `arun work` again (unfinished jobs are taken over after their lease)"
         }
     }
 
     /// The pytest-style exit code: 4 for what the user can fix by choosing
-    /// another database, 3 for internal failures.
+    /// another database (or starting its server), 3 for internal failures and
+    /// a server lost mid-run.
     public var exitCode: Int32 {
         switch self {
         case .notADatabase, .newerSchema, .unwritable, .unknownRun, .noRuns, .missingDatabase: 4
-        case .busy, .database: 3
+        case .badAddress, .serverUnreachable, .authenticationFailed, .missingPostgresDatabase: 4
+        case .busy, .database, .connectionLost: 3
         }
     }
 }

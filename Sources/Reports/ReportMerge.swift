@@ -9,10 +9,15 @@ extension RunReport {
     /// shards and tests (and shards) missing from all of them.
     /// `open` opens one database for reading.
     public static func merge(paths: [String], output: Bool = false,
-                             open: (String) throws -> any RunReader) async throws -> RunReport {
+                             open: (String) async throws -> any RunReader) async throws -> RunReport {
         guard paths.count >= 2 else { throw ReportError.badMerge("needs at least two databases, got \(paths.count)") }
         var seen = Set<String>()
         for path in paths {
+            // A postgresql:// URL is a database of its own; files must exist.
+            if PostgresAddress.isURL(path) {
+                guard seen.insert(path).inserted else { throw ReportError.badMerge("got \(PostgresAddress.redact(path)) twice") }
+                continue
+            }
             let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
             guard FileManager.default.fileExists(atPath: resolved) else {
                 throw ReportError.badMerge("cannot find \(path): give existing shard databases")
@@ -21,7 +26,7 @@ extension RunReport {
         }
         var parts: [RunReport] = []
         for path in paths {
-            let reader = try open(URL(fileURLWithPath: path).standardizedFileURL.path)
+            let reader = try await open(PostgresAddress.isURL(path) ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
             let run = try await reader.runOrLatest(nil).id
             parts.append(try await load(run: run, from: reader, output: output))
         }

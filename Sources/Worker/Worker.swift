@@ -61,7 +61,7 @@ public final class Worker: Sendable {
             }
             try await queue.reclaimExpired()
             if try await queue.counts(run: run.id).open == 0, try await !isBeingPlanned() { return nil }
-            try await Task.sleep(nanoseconds: 250_000_000)
+            try await queue.waitForWork(run: run.id, upTo: 0.25)
         }
         return nil
     }

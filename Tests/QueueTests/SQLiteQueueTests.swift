@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func migrationsComeFromTheMigrationsFolder() async throws {
-        let folder = Executables.packageRoot.appending(path: "migrations")
+        let folder = Executables.packageRoot.appending(path: "migrations/sqlite")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
         #expect(files.map { String($0.dropLast(4)) } == Migrations.all.map(\.id))
         for (file, migration) in zip(files, Migrations.all) {

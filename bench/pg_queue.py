@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""arun's PostgreSQL queue against pgbench running the same statements, in one run.
+
+Each round makes fresh databases on one server and measures, with the same
+synchronous_commit and the same number of client processes:
+  - arun:   `arun-bench queue --db postgresql://... --procs P --jobs N --json`
+            (one statement per job: completing a job and claiming the next commit together)
+  - pgbench (two): the claim and the complete statement, two transactions per job
+  - pgbench (one): arun's own combined complete-and-claim statement, one per job
+and prints one JSON object per setting. Usage:
+
+  bench/pg_queue.py --server postgresql://postgres@127.0.0.1:5432/postgres \
+      --arun-bench .build/release/arun-bench --jobs 4000 --procs 4
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+NOW = "EXTRACT(epoch FROM now())::float8"
+NEXT = f"""next AS MATERIALIZED (
+    SELECT id FROM jobs WHERE run_id = 1 AND state = 'queued' AND available_at <= {NOW}
+    ORDER BY estimated_seconds DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)"""
+COLUMNS = "j.id, j.run_id, j.name, j.attempt, j.max_attempts, j.estimated_seconds, j.lease_expires_at, j.payload"
+
+# The statements PostgresQueue sends (Sources/Queue/PostgresQueue+Claims.swift), with
+# pgbench variables in place of bound parameters.
+CLAIM = f"""WITH {NEXT}
+UPDATE jobs j SET state = 'running', lease_owner = 'pgbench-' || :client_id, lease_expires_at = {NOW} + 30,
+    started_at = {NOW}, claim_token = :client_id
+FROM next WHERE j.id = next.id RETURNING {COLUMNS}"""
+COMPLETE = f"""UPDATE jobs SET state = 'done', lease_expires_at = NULL,
+    finished_at = CASE WHEN state = 'done' THEN finished_at ELSE {NOW} END
+WHERE id = :job AND lease_owner = 'pgbench-' || :client_id AND attempt = :attempt AND state IN ('running', 'done')
+RETURNING 1"""
+TWO = CLAIM.replace("RETURNING j.id, j.run_id", "RETURNING j.id AS job, j.run_id") + " \\gset\n" + COMPLETE + ";\n"
+ONE = f"""WITH done AS ({COMPLETE}),
+{NEXT},
+claimed AS (
+    UPDATE jobs j SET state = 'running', lease_owner = 'pgbench-' || :client_id, lease_expires_at = {NOW} + 30,
+        started_at = {NOW}, claim_token = :client_id
+    FROM next WHERE j.id = next.id
+    RETURNING {COLUMNS})
+SELECT (SELECT count(*) FROM done)::int8 AS completed, coalesce(claimed.id, 0) AS job,
+       coalesce(claimed.attempt, 0) AS attempt
+FROM (SELECT 1) AS one LEFT JOIN claimed ON true \\gset
+"""
+
+
+def psql(server, database, sql):
+    url = urllib.parse.urlparse(server)
+    out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", url.hostname,
+                          "-p", str(url.port or 5432), "-U", url.username, "-d", database, "-c", sql],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def fresh(server, name, arun_bench, jobs):
+    psql(server, "postgres", f"DROP DATABASE IF EXISTS {name}")
+    psql(server, "postgres", f"CREATE DATABASE {name}")
+    url = urllib.parse.urlparse(server)._replace(path="/" + name).geturl()
+    return url
+
+
+def migrate_and_fill(server, name, jobs):
+    """The same schema (migrations/postgres) and the same jobs arun-bench enqueues."""
+    url = urllib.parse.urlparse(server)
+    for file in sorted(os.listdir(os.path.join(ROOT, "migrations", "postgres"))):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.hostname, "-p", str(url.port or 5432),
+                        "-U", url.username, "-d", name, "-f", os.path.join(ROOT, "migrations", "postgres", file)],
+                       check=True, capture_output=True)
+    psql(server, name, f"""
+        INSERT INTO runs (id, name, created_at) VALUES (1, 'bench', 0);
+        INSERT INTO jobs (run_id, name, estimated_seconds) SELECT 1, 'job-' || g, g % 97 FROM generate_series(0, {jobs - 1}) g;""")
+    psql(server, name, "VACUUM ANALYZE jobs")
+
+
+def pgbench(server, name, script, procs, transactions, setting):
+    url = urllib.parse.urlparse(server)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+    env = dict(os.environ, PGOPTIONS=f"-c synchronous_commit={setting}")
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(procs), "-j", str(procs),
+                          "-t", str(transactions), "-D", "job=0", "-D", "attempt=0", "-f", handle.name,
+                          "-h", url.hostname, "-p", str(url.port or 5432), "-U", url.username, name],
+                         capture_output=True, text=True, env=env)
+    os.unlink(handle.name)
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out.stdout)
+    if out.returncode != 0 or not match:
+        sys.exit(f"pgbench failed: {out.stdout}{out.stderr}")
+    return float(match.group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", required=True, help="postgresql://USER@HOST:PORT/postgres (a role that may create databases)")
+    parser.add_argument("--arun-bench", default=os.path.join(ROOT, ".build", "release", "arun-bench"))
+    parser.add_argument("--jobs", type=int, default=4000)
+    parser.add_argument("--procs", type=int, default=4)
+    parser.add_argument("--settings", default="on,off", help="synchronous_commit values to measure")
+    args = parser.parse_args()
+    transactions = args.jobs // args.procs
+    for setting in args.settings.split(","):
+        url = fresh(args.server, "arun_bench_arun", args.arun_bench, args.jobs)
+        out = subprocess.run([args.arun_bench, "queue", "--db", url, "--jobs", str(args.jobs), "--procs", str(args.procs),
+                              "--synchronous-commit", setting, "--json"], capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"arun-bench failed: {out.stdout}{out.stderr}")
+        arun = json.loads(out.stdout.strip().splitlines()[-1])
+        figures = {}
+        for label, script in (("pgbench_two_per_job", TWO), ("pgbench_one_per_job", ONE)):
+            fresh(args.server, "arun_bench_pgbench", args.arun_bench, args.jobs)
+            migrate_and_fill(args.server, "arun_bench_pgbench", args.jobs)
+            figures[label] = round(pgbench(args.server, "arun_bench_pgbench", script, args.procs, transactions, setting))
+        print(json.dumps({
+            "synchronous_commit": arun.get("synchronous_commit"), "procs": args.procs, "jobs": args.jobs,
+            "arun_per_second": arun["per_second"], "duplicates": arun["duplicates"], "lost": arun["lost"],
+            **figures,
+            "ratio_to_two": round(arun["per_second"] / figures["pgbench_two_per_job"], 2),
+            "ratio_to_one": round(arun["per_second"] / figures["pgbench_one_per_job"], 2),
+        }))
+
+
+if __name__ == "__main__":
+    main()
