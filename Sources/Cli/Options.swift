@@ -10,9 +10,24 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The database file (default: $ARUN_DB or .arun/arun.db).")
     var db: String?
 
+    @Option(name: .customLong("lock-timeout"),
+            help: "Seconds to wait for a database lock another program holds, then stop (exit 2, resumable).")
+    var lockTimeout: Double = 300
+
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
-    func open() throws -> SQLiteQueue { try SQLiteQueue(path: path) }
+    func validate() throws {
+        if lockTimeout <= 0 { throw ValidationError("--lock-timeout must be more than 0 seconds") }
+    }
+
+    func open() throws -> SQLiteQueue {
+        var configuration = SQLiteQueueConfiguration()
+        configuration.lockTimeout = lockTimeout
+        configuration.onLockWait = { LockNotice.shared.report($0) }
+        // Fault injection (tests where no small filesystem can be mounted): a "full disk" at N pages.
+        configuration.maxPageCount = ProcessInfo.processInfo.environment["ARUN_SQLITE_MAX_PAGE_COUNT"].flatMap { Int($0) }
+        return try SQLiteQueue(path: path, configuration: configuration)
+    }
 
     /// Folder for a run's pytest logs, beside the database.
     func logDirectory(run: RunID) -> URL {
@@ -124,8 +139,13 @@ struct WorkerModeOptions: ParsableArguments {
     @Flag(name: .customLong("mp"), help: "Workers as separate `arun work` processes.")
     var multiProcess = false
 
+    @Option(name: .customLong("max-worker-restart"),
+            help: "Dead workers replaced before the run stops (exit 2, resumable). Default: 4 × workers.")
+    var maxWorkerRestart: Int?
+
     func validate() throws {
         if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
+        if let maxWorkerRestart, maxWorkerRestart < 0 { throw ValidationError("--max-worker-restart must be 0 or more") }
     }
 }
 

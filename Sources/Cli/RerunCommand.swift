@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
+import Worker
 
 /// `arun rerun --failed [ID]`: run a finished run's failing tests again, as their next
 /// attempt, with workers exactly as `arun run --resume` runs them.
@@ -37,6 +38,8 @@ struct RerunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try database.open()
+        try await WorkerRecovery.recover(queue)
+        try queue.verifyIntegrity()
         let target: Run
         if let chosen = id ?? run {
             target = try await queue.run(chosen)
@@ -52,7 +55,8 @@ struct RerunCommand: AsyncParsableCommand {
             return
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
-        let execution = RunExecution(database: database, python: python, options: options, multiProcess: mode.multiProcess)
+        let execution = RunExecution(database: database, python: python, options: options, multiProcess: mode.multiProcess,
+                                     maxWorkerRestarts: mode.maxWorkerRestart)
         let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? WorkerCount.cpuCount)
         if code != 0 { throw ExitCode(code) }
     }

@@ -43,6 +43,10 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let python = try await self.python.resolved()
         let queue = try database.open()
+        // Dead workers of this host give their jobs back, and runs they left running are settled.
+        try await WorkerRecovery.recover(queue)
+        // Damage found now stops arun before it adds a run or results to the file.
+        try queue.verifyIntegrity()
         let control = WorkerControl(grace: 3)
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
@@ -68,7 +72,8 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let execution = RunExecution(database: database, python: python, options: options,
-                                     multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky)
+                                     multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky,
+                                     maxWorkerRestarts: mode.maxWorkerRestart)
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)

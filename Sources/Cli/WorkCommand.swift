@@ -20,18 +20,29 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(name: .customShort("n"), help: "Worker tasks in this process.")
     var workers: WorkerCount?
 
+    /// Set by `arun run --mp`: the parent's pid. The child ends when that parent dies and
+    /// leaves the console to it.
+    @Option(help: .hidden) var supervisor: Int32?
+
     func run() async throws {
+        let control = WorkerControl()
+        if let supervisor { ParentWatch.start(parent: supervisor) { control.stop(.interrupted) } }
+        let trap = SignalTrap(quiet: supervisor != nil) { control.stop(.interrupted) }
         let python = try await self.python.resolved()
         let queue = try database.open()
+        if supervisor == nil { try await WorkerRecovery.recover(queue) }
         let target = try await resolveRun(queue)
-        let control = WorkerControl()
-        let trap = SignalTrap { control.stop(.interrupted) }
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,
                                  configuration: configuration, control: control)
+        if let supervisor, getppid() != supervisor {
+            // The parent died: whichever worker stops last settles the run it left running.
+            _ = try? await queue.settleAbandoned(runs: [target.id])
+            throw ExitCode(2)
+        }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 

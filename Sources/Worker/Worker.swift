@@ -37,7 +37,13 @@ public final class Worker: Sendable {
             // or a kill left work behind.
             while try await session() {}
         } catch {
-            try? await queue.stopWorker(id: id)
+            // Its job goes back at once (no lease to wait for); briefly, as the error may be a lock.
+            if let queue = queue as? SQLiteQueue {
+                _ = try? await LockPatience.$seconds.withValue(1) {
+                    try await queue.releaseJobs(ofWorkers: [id], reason: "worker \(id) stopped: \(error)")
+                }
+            }
+            try? await LockPatience.$seconds.withValue(1) { try await queue.stopWorker(id: id) }
             throw error
         }
         try await queue.stopWorker(id: id)
@@ -144,7 +150,7 @@ public final class Worker: Sendable {
         }
     }
 
-    static func signalName(_ signal: Int32) -> String? {
+    public static func signalName(_ signal: Int32) -> String? {
         [SIGSEGV: "SIGSEGV", SIGKILL: "SIGKILL", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
          SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGILL: "SIGILL"][signal]
     }

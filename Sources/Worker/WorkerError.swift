@@ -4,6 +4,8 @@ import Foundation
 public enum WorkerError: Error, Sendable, CustomStringConvertible {
     /// pytest exited before it could take jobs: bad arguments, a broken conftest, a missing plugin.
     case pytestDidNotStart(status: String, output: String, log: String)
+    /// More workers died than `--max-worker-restart` allows replacing.
+    case restartLimit(deaths: Int, limit: Int, last: String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,9 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
             let last = output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             return "pytest could not start (\(status)): \(last.map(String.init) ?? "no output"); "
                 + "fix the pytest arguments or conftest, full output in \(log)"
+        case let .restartLimit(deaths, limit, last):
+            return "stopped: \(deaths) workers died, more than --max-worker-restart \(limit) allows replacing "
+                + "(the last: \(last)); find what kills them, then `arun run --resume` (or raise --max-worker-restart)"
         }
     }
 
@@ -18,6 +23,7 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
     public var exitCode: Int32 {
         switch self {
         case let .pytestDidNotStart(status, _, _): status == "exit code 4" ? 4 : 3
+        case .restartLimit: 2
         }
     }
 }
