@@ -92,5 +92,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Queue", "Pytest", "Planner", "TestSupport"]),
         .testTarget(name: "CliTests", dependencies: ["Queue", "Reports", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport"], exclude: ["junit.xsd"]),
+        // Real faults against the built `arun`: kill -9, SIGSTOP, held locks, full and read-only disks.
+        .testTarget(name: "FaultTests", dependencies: ["Queue", "TestSupport"]),
     ]
 )

@@ -28,8 +28,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         let python = try await self.python.resolved()
         let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
                                     workers: workers?.value ?? WorkerCount.cpuCount)
-        let queue = dryRun ? nil : try database.open()
-        try queue?.verifyIntegrity()
+        let queue = dryRun ? nil : try database.open(verifying: true)
         let (made, run) = try await planning.make(queue: queue)
         if json {
             Console.print(made.summaryJSON(run: run?.id))

@@ -20,8 +20,10 @@ struct DatabaseOptions: ParsableArguments {
         if lockTimeout <= 0 { throw ValidationError("--lock-timeout must be more than 0 seconds") }
     }
 
-    func open() throws -> SQLiteQueue {
+    /// `verifying`: `PRAGMA quick_check` first, for commands that add a run or resume one.
+    func open(verifying: Bool = false) throws -> SQLiteQueue {
         var configuration = SQLiteQueueConfiguration()
+        configuration.verifyIntegrity = verifying
         configuration.lockTimeout = lockTimeout
         configuration.onLockWait = { LockNotice.shared.report($0) }
         // Fault injection (tests where no small filesystem can be mounted): a "full disk" at N pages.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
+import Worker
 
 /// `arun report`: what a run did, from the database, in five formats.
 struct ReportCommand: AsyncParsableCommand {
@@ -40,6 +41,8 @@ struct ReportCommand: AsyncParsableCommand {
         let report: RunReport
         if merge.isEmpty {
             let queue = try database.open()
+            // Runs whose workers all died show as interrupted from now on.
+            _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
             let id = try RunReport.resolve(run: run, in: queue)
             report = try RunReport.load(run: id, from: queue, output: format.needsOutput)
         } else {

@@ -37,9 +37,8 @@ struct RerunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let queue = try database.open()
+        let queue = try database.open(verifying: true)  // quick_check before this adds to the file
         try await WorkerRecovery.recover(queue)
-        try queue.verifyIntegrity()
         let target: Run
         if let chosen = id ?? run {
             target = try await queue.run(chosen)

@@ -42,11 +42,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let python = try await self.python.resolved()
-        let queue = try database.open()
+        let queue = try database.open(verifying: true)  // quick_check before this adds to the file
         // Dead workers of this host give their jobs back, and runs they left running are settled.
         try await WorkerRecovery.recover(queue)
-        // Damage found now stops arun before it adds a run or results to the file.
-        try queue.verifyIntegrity()
         let control = WorkerControl(grace: 3)
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run

@@ -94,9 +94,11 @@ struct RunExecution {
         }
         if let failure {
             let (message, code) = Failure.describe(failure)
-            // Stops that leave a resumable run (lock timeout, full disk, too many dead workers,
-            // a worker process that stopped on its own) end with the summary; others throw.
-            guard code == 2 else { throw failure }
+            // Stops that leave a resumable run (lock timeout, a full, read-only or vanished
+            // database, too many dead workers, a worker process that stopped on its own) end
+            // with the summary, exit 2; others throw.
+            let storage = (failure as? QueueError)?.isStorageFault == true
+            guard code == 2 || storage else { throw failure }
             if let message { FileHandle.standardError.write(Data("arun: \(message)\n".utf8)) }
         }
         let interrupted = open > 0 && (trap.interrupted || control.stopReason == .interrupted || failure != nil)

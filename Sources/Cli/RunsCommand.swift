@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
+import Worker
 
 /// `arun runs`: the runs in the database, newest first.
 struct RunsCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try database.open()
+        // Runs whose workers all died show as interrupted from now on.
+        _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
         var ids = try queue.runIDs()
         if ids.isEmpty { throw QueueError.noRuns(path: queue.path) }
         if let limit { ids = Array(ids.prefix(limit)) }

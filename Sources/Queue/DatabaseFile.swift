@@ -9,7 +9,7 @@ enum DatabaseFile {
 
     /// Throws the ``QueueError`` that names the file when it is not an arun database
     /// (or a fresh SQLite file arun may fill). A missing file is fine: arun creates it.
-    static func check(_ path: String) throws {
+    static func check(_ path: String, verify: Bool) throws {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
@@ -32,12 +32,13 @@ enum DatabaseFile {
             }
             throw QueueError.notADatabase(path: path)
         }
-        try inspectSchema(path)
+        try inspectSchema(path, verify: verify)
     }
 
     /// Reads the table names on a read-only connection: damage shows as SQLITE_CORRUPT
-    /// or SQLITE_NOTADB, another application as tables without arun's migrations.
-    static func inspectSchema(_ path: String) throws {
+    /// or SQLITE_NOTADB (or in `quick_check` when `verify`), another application as tables
+    /// without arun's migrations.
+    static func inspectSchema(_ path: String, verify: Bool) throws {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
@@ -55,6 +56,9 @@ enum DatabaseFile {
                 return (tables, applied)
             }
             if !tables.isEmpty && !arun { throw QueueError.foreign(path: path, tables: tables) }
+            if verify, let problem = try connection.read({ try quickCheck($0) }) {
+                throw QueueError.damaged(path: path, problem: "quick_check: \(problem)")
+            }
         } catch let error as DatabaseError {
             switch error.resultCode {
             case .SQLITE_CORRUPT, .SQLITE_NOTADB:

@@ -15,6 +15,9 @@ public struct SQLiteQueueConfiguration: Sendable {
     /// Fault injection for tests without a small filesystem: `PRAGMA max_page_count` on
     /// every connection, so the database "fills the disk" at this many pages.
     public var maxPageCount: Int?
+    /// `PRAGMA quick_check` on opening, read-only, before anything is written: for a new
+    /// run or a resume, so damage stops arun before it adds to the file.
+    public var verifyIntegrity = false
     /// Tests written per enqueue transaction.
     public var enqueueBatchSize: Int = 5_000
     /// `NORMAL` is safe in WAL mode (a power cut may lose the last commits, never
@@ -66,7 +69,7 @@ public final class SQLiteQueue: JobQueue {
             let lock = try FileLock(path: path + ".lock")
             defer { lock.unlock() }
             // Checked again under the lock: an empty file may be another arun's database being born.
-            try DatabaseFile.check(path)
+            try DatabaseFile.check(path, verify: configuration.verifyIntegrity)
             pool = try DatabasePool(path: path, configuration: config)
         }
         try Migrations.apply(to: pool, path: path)
@@ -211,7 +214,7 @@ public final class SQLiteQueue: JobQueue {
         let manager = FileManager.default
         let directory = (path as NSString).deletingLastPathComponent
         if manager.fileExists(atPath: path) {
-            try DatabaseFile.check(path)
+            try DatabaseFile.check(path, verify: false)
         } else if !directory.isEmpty {
             do {
                 try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -243,10 +246,5 @@ public final class SQLiteQueue: JobQueue {
         }
     }
 
-    /// `PRAGMA quick_check` before a new run or a resume writes to the file: damage found
-    /// now stops arun before it adds to it.
-    public func verifyIntegrity() throws {
-        let problem = try readSync { db in try DatabaseFile.quickCheck(db) }
-        if let problem { throw QueueError.damaged(path: path, problem: "quick_check: \(problem)") }
-    }
+
 }
