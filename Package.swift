@@ -67,11 +67,17 @@ let package = Package(
             name: "Reports",
             dependencies: ["Queue", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        // The `arun` executable: one file per subcommand.
+        // A run's life: plan, start workers (tasks or supervised processes), retry rounds,
+        // final status, exit code.
+        .target(
+            name: "Runner",
+            dependencies: ["Queue", "Planner", "Worker", "Pytest", "Reports"]
+        ),
+        // The `arun` executable: parses, wires and prints; one file per subcommand.
         .executableTarget(
             name: "Cli",
             dependencies: [
-                "Queue", "Planner", "Worker", "Pytest", "Reports",
+                "Queue", "Planner", "Worker", "Pytest", "Reports", "Runner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Planner
 import Queue
+import Runner
 
 /// `arun enqueue`: discover tests and write shard jobs.
 struct EnqueueCommand: AsyncParsableCommand {
@@ -26,14 +27,14 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let python = try await self.python.resolved()
-        let planning = try Planning(plan: plan, python: python, pytestArgs: pytestArgs,
-                                    workers: workers?.value ?? WorkerCount.cpuCount)
+        let planning = try plan.planning(python: python, pytestArgs: pytestArgs,
+                                         workers: workers?.value ?? WorkerCount.cpuCount)
         let queue = dryRun ? nil : try database.open(verifying: true)
         let (made, run) = try await planning.make(queue: queue)
         if json {
             Console.print(made.summaryJSON(run: run?.id))
         } else {
-            Planning.printSummary(made, run: run, workers: planning.request.workers)
+            PlanSummary.print(made, run: run, workers: planning.request.workers)
         }
     }
 }

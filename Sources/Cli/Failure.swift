@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Pytest
 import Queue
+import Runner
 import Worker
 
 /// Turns any error into one line on stderr and pytest's exit code.
@@ -24,6 +25,7 @@ enum Failure {
         case let error as PlanError: (message, code) = (error.description, error.exitCode)
         case let error as PytestError: (message, code) = (error.description, error.exitCode)
         case let error as WorkerError: (message, code) = (error.description, error.exitCode)
+        case let error as RunnerError: (message, code) = (error.description, error.exitCode)
         case let error as UsageError: (message, code) = (error.message, 4)
         case let error as ExitCode: (message, code) = (nil, error.rawValue)
         default:

@@ -20,7 +20,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let queue = try database.open()
-        if try queue.latestRun() == nil { throw QueueError.noRuns(path: queue.path) }
+        _ = try queue.runOrLatest(nil)  // a database without runs is the user's mistake
         let history = try reportUsage { try TestHistory.load(nodeid: nodeid, from: queue, limit: limit) }
         Console.print(json ? history.json : history.text, terminator: "")
     }

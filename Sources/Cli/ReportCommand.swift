@@ -43,7 +43,7 @@ struct ReportCommand: AsyncParsableCommand {
             let queue = try database.open()
             // Runs whose workers all died show as interrupted from now on.
             _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
-            let id = try RunReport.resolve(run: run, in: queue)
+            let id = try queue.runOrLatest(run).id
             report = try RunReport.load(run: id, from: queue, output: format.needsOutput)
         } else {
             report = try reportUsage { try RunReport.merge(paths: merge, output: format.needsOutput) }

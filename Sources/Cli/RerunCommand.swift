@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
+import Runner
 import Worker
 
 /// `arun rerun --failed [ID]`: run a finished run's failing tests again, as their next
@@ -39,13 +40,7 @@ struct RerunCommand: AsyncParsableCommand {
     func run() async throws {
         let queue = try database.open(verifying: true)  // quick_check before this adds to the file
         try await WorkerRecovery.recover(queue)
-        let target: Run
-        if let chosen = id ?? run {
-            target = try await queue.run(chosen)
-        } else {
-            guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-            target = latest
-        }
+        let target = try queue.runOrLatest(id ?? run)
         let retried = try await queue.retryFailures(run: target.id)
         if retried == 0 {
             let open = try await queue.counts(run: target.id).open
@@ -54,9 +49,12 @@ struct RerunCommand: AsyncParsableCommand {
             return
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
-        let execution = RunExecution(database: database, python: python, options: options, multiProcess: mode.multiProcess,
-                                     maxWorkerRestarts: mode.maxWorkerRestart)
-        let code = try await execution.execute(target, queue: queue, workers: workers?.value ?? WorkerCount.cpuCount)
+        let control = WorkerControl(grace: 3)
+        let trap = SignalTrap { control.stop(.interrupted) }
+        let execution = try RunWiring(database: database, python: python, options: options,
+                                      multiProcess: mode.multiProcess, maxWorkerRestarts: mode.maxWorkerRestart).execution(run: target.id, queue: queue)
+        let code = try await RunWiring.finish(execution, target: target, queue: queue,
+                                              workers: workers?.value ?? WorkerCount.cpuCount, control: control, trap: trap)
         if code != 0 { throw ExitCode(code) }
     }
 }

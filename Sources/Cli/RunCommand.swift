@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Queue
 import Reports
+import Runner
 import Worker
 
 /// `arun run`: enqueue, work and summarise in one command.
@@ -51,12 +52,15 @@ struct RunCommand: AsyncParsableCommand {
         var workerCount = workers?.value ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Void)?
         if resume {
-            target = try await resumable(queue)
+            target = try resumable(queue)
         } else {
-            let planned = try Planning(plan: plan, python: python, pytestArgs: pytestArgs, workers: workerCount)
+            let planned = try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount)
             if planned.request.mode == .automatic {
                 // Create the run now and plan while the workers start their pytest.
-                let (run, fill) = try await planned.prepareEarly(queue: queue)
+                let workers = workerCount
+                let (run, fill) = try await planned.prepareEarly(queue: queue) { plan, run in
+                    PlanSummary.print(plan, run: run, workers: workers)
+                }
                 target = run
                 planning = fill
             } else {
@@ -66,26 +70,27 @@ struct RunCommand: AsyncParsableCommand {
                 if workers == nil {
                     workerCount = max(1, made.jobs.count)  // aomaker's rule: one worker per group
                 }
-                Planning.printSummary(made, run: run, workers: workerCount)
+                PlanSummary.print(made, run: run, workers: workerCount)
             }
         }
-        let execution = RunExecution(database: database, python: python, options: options,
-                                     multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky,
-                                     maxWorkerRestarts: mode.maxWorkerRestart)
         if trap.interrupted {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        let code = try await execution.execute(target, queue: queue, workers: workerCount, control: control, trap: trap,
-                                               planning: planning)
+        let execution = try RunWiring(database: database, python: python, options: options,
+                                      multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky,
+                                      maxWorkerRestarts: mode.maxWorkerRestart)
+            .execution(run: target.id, queue: queue)
+        let code = try await RunWiring.finish(execution, target: target, queue: queue, workers: workerCount,
+                                              control: control, trap: trap, planning: planning)
         if code != 0 { throw ExitCode(code) }
     }
 
     /// The run to resume: the id given as the only path, else the latest.
-    func resumable(_ queue: SQLiteQueue) async throws -> Run {
-        if plan.paths.count == 1, let id = Int64(plan.paths[0]) { return try await queue.run(id) }
-        if !plan.paths.isEmpty { throw UsageError("--resume takes at most one run id, not paths") }
-        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-        return latest
+    func resumable(_ queue: SQLiteQueue) throws -> Run {
+        if plan.paths.count > 1 || (plan.paths.count == 1 && Int64(plan.paths[0]) == nil) {
+            throw UsageError("--resume takes at most one run id, not paths")
+        }
+        return try queue.runOrLatest(plan.paths.first.flatMap { Int64($0) })
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Runner
 import Worker
 
 /// `arun work`: claim and run jobs of a run until it is drained.
@@ -31,7 +32,7 @@ struct WorkCommand: AsyncParsableCommand {
         let python = try await self.python.resolved()
         let queue = try database.open()
         if supervisor == nil { try await WorkerRecovery.recover(queue) }
-        let target = try await resolveRun(queue)
+        let target = try queue.runOrLatest(run)
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
@@ -44,11 +45,5 @@ struct WorkCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
-    }
-
-    func resolveRun(_ queue: SQLiteQueue) async throws -> Run {
-        if let run { return try await queue.run(run) }
-        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-        return latest
     }
 }

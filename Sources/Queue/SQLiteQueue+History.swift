@@ -24,6 +24,19 @@ extension SQLiteQueue {
         try readSync { db in try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(Self.run(from:)) }
     }
 
+    /// The run `id`, or the latest run when `id` is nil: the run a command means when
+    /// it names none. Throws ``QueueError/unknownRun(_:)`` or ``QueueError/noRuns(path:)``.
+    public func runOrLatest(_ id: RunID?) throws -> Run {
+        let found = try readSync { db in
+            if let id {
+                return try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run(from:))
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(Self.run(from:))
+        }
+        guard let found else { throw id.map(QueueError.unknownRun) ?? QueueError.noRuns(path: path) }
+        return found
+    }
+
     /// The collection errors stored with a run.
     public func collectionErrors(run: RunID) throws -> [CollectionProblem] {
         try readSync { db in

@@ -21,7 +21,7 @@ extension RunReport {
         var parts: [RunReport] = []
         for path in paths {
             let queue = try SQLiteQueue(path: URL(fileURLWithPath: path).standardizedFileURL.path)
-            let run = try resolve(run: nil, in: queue)
+            let run = try queue.runOrLatest(nil).id
             parts.append(try load(run: run, from: queue, output: output))
         }
         let first = parts[0]

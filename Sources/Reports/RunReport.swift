@@ -259,19 +259,6 @@ extension RunReport {
         }
     }
 
-    /// The run `id`, or the latest when nil; throws when the database holds no runs.
-    public static func resolve(run id: RunID?, in queue: SQLiteQueue) throws -> RunID {
-        if let id {
-            let exists = try queue.readSync { db in
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) ?? false
-            }
-            if !exists { throw QueueError.unknownRun(id) }
-            return id
-        }
-        guard let latest = try queue.latestRun() else { throw QueueError.noRuns(path: queue.path) }
-        return latest.id
-    }
-
     /// Tests, a tally of their final attempts, and per-worker result counts, from two
     /// sequential scans: the run's tests in node id order (its unique index), then its
     /// results in primary-key order (test, attempt). No sort, no aggregate query.

@@ -248,10 +248,10 @@ import Testing
     @Test func unknownRunsAndEmptyDatabasesAreRefused() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let queue = try SQLiteQueue(path: folder.file("empty.db"))
-        #expect(throws: QueueError.noRuns(path: queue.path)) { try RunReport.resolve(run: nil, in: queue) }
+        #expect(throws: QueueError.noRuns(path: queue.path)) { try queue.runOrLatest(nil) }
         let (full, writer) = try await Fixtures.everyOutcome(in: folder)
-        #expect(throws: QueueError.unknownRun(99)) { try RunReport.resolve(run: 99, in: full) }
-        #expect(try RunReport.resolve(run: nil, in: full) == writer.run.id)
+        #expect(throws: QueueError.unknownRun(99)) { try full.runOrLatest(99) }
+        #expect(try full.runOrLatest(nil).id == writer.run.id)
     }
 
     @Test func viewsAnswerTheUsualQuestions() async throws {

@@ -7,9 +7,9 @@ import Worker
 /// already went back to the queue), up to `maxRestarts` replacements; past that, or on a
 /// fault no new worker can cure (pytest will not start, the database is locked, full or
 /// damaged), every worker stops and the error is thrown.
-enum WorkerPool {
-    static func run(count: Int, queue: SQLiteQueue, run: Run, configuration: WorkerConfiguration,
-                    control: WorkerControl, maxRestarts: Int? = nil) async throws {
+public enum WorkerPool {
+    public static func run(count: Int, queue: SQLiteQueue, run: Run, configuration: WorkerConfiguration,
+                           control: WorkerControl, maxRestarts: Int? = nil) async throws {
         let prefix = "\(LocalProcess.hostName)-\(getpid())"
         let limit = maxRestarts ?? 4 * count
         let failure: (any Error)? = await withTaskGroup(of: (String, (any Error)?).self) { group in
@@ -42,7 +42,7 @@ enum WorkerPool {
                     continue
                 }
                 deaths += 1
-                let what = "worker \(id) died (\(Failure.describe(error).0 ?? "\(error)"))"
+                let what = "worker \(id) died (\(error))"
                 if deaths > limit {
                     failure = WorkerError.restartLimit(deaths: deaths, limit: limit, last: what)
                     control.stop(.interrupted)

@@ -1,0 +1,56 @@
+import Foundation
+import Planner
+import Pytest
+import Queue
+import Reports
+
+/// What `enqueue` and `run` share: plan a request and write the run.
+public struct Planning: Sendable {
+    public var request: PlanRequest
+    public var name: String?
+    /// Told the planner's warnings, one line each.
+    public var warn: @Sendable (String) -> Void
+
+    public init(request: PlanRequest, name: String?, warn: @escaping @Sendable (String) -> Void) {
+        self.request = request
+        self.name = name
+        self.warn = warn
+    }
+
+    /// Plans and, given a queue, writes the run. History from the queue sizes the jobs.
+    public func make(queue: SQLiteQueue?) async throws -> (Plan, Run?) {
+        var request = self.request
+        if let queue {
+            request.history = try plannerDurations(queue: queue)
+            request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
+        }
+        let plan = try await Planner().plan(request)
+        for warning in plan.warnings { warn(warning) }
+        guard let queue else { return (plan, nil) }
+        let run = try await Planner().enqueue(plan, request: request, name: name, into: queue)
+        return (plan, run)
+    }
+
+    /// Validates, creates the run empty, and returns the work that plans and fills it,
+    /// to run while the workers start. `planned` is told the plan before it is written.
+    public func prepareEarly(queue: SQLiteQueue, planned: @escaping @Sendable (Plan, Run) -> Void) async throws
+        -> (Run, @Sendable () async throws -> Void) {
+        var request = self.request
+        request.history = try plannerDurations(queue: queue)
+        request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
+        let planner = Planner()
+        let context = try planner.prepare(request)
+        let settings = #"{"mode":"\#(request.mode.label)","workers":"\#(request.workers)","planning":"files"}"#
+        let run = try await queue.createRun(NewRun(
+            name: name, directory: request.directory, paths: context.collectPaths, pytestArgs: request.pytestArgs,
+            settings: settings))
+        let finalRequest = request
+        let warn = self.warn
+        return (run, {
+            let plan = try await planner.plan(finalRequest)
+            for warning in plan.warnings { warn(warning) }
+            planned(plan, run)
+            try await planner.fill(run, with: plan, into: queue)
+        })
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Pytest
+import Queue
+import Reports
+import Worker
+
+/// A run's life after planning: start the workers, retry failing tests in rounds,
+/// settle the run's status and choose pytest's exit code. Shared by `run`,
+/// `run --resume` and `rerun`; the caller prints what it reports.
+public struct RunExecution: Sendable {
+    /// How the workers are hosted: tasks of this process, or `arun work` processes.
+    public var hosting: WorkerHosting
+    /// Rounds of automatic retries of failing tests.
+    public var retries: Int
+    /// Flaky tests (failed, then passed on a retry) fail the run.
+    public var failOnFlaky: Bool
+    /// Dead workers replaced before the run stops (`--max-worker-restart`; nil: 4 × workers).
+    public var maxWorkerRestarts: Int?
+    /// The run's pytest arguments decide whether collection errors fail it.
+    public var observer: any RunObserver
+
+    public init(hosting: WorkerHosting, retries: Int = 0, failOnFlaky: Bool = false, maxWorkerRestarts: Int? = nil,
+                observer: any RunObserver) {
+        self.hosting = hosting
+        self.retries = retries
+        self.failOnFlaky = failOnFlaky
+        self.maxWorkerRestarts = maxWorkerRestarts
+        self.observer = observer
+    }
+
+    /// Runs `target` to its end. `interrupted` reports a stop signal the caller caught.
+    /// With `planning`, the run was created empty: the workers start their pytest while
+    /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
+    public func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int, control: WorkerControl,
+                        interrupted signalled: @escaping @Sendable () -> Bool = { false },
+                        planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
+        if planning == nil { try await queue.setStatus(.running, of: target.id) }
+        var round = 0
+        var failure: (any Error)?
+        while true {
+            let open = try await queue.counts(run: target.id).open
+            let planningNow = round == 0 ? planning : nil
+            let workers = planningNow == nil ? max(1, min(requested, open)) : requested
+            await observer.roundStarted(run: target.id, workers: workers)
+            let limit = maxWorkerRestarts ?? 4 * workers
+            let work: @Sendable () async throws -> Void = { [hosting] in
+                switch hosting {
+                case .processes(let processes):
+                    try await processes.run(count: workers, queue: queue, control: control, limit: limit)
+                case .tasks(let configuration):
+                    try await WorkerPool.run(count: workers, queue: queue, run: target,
+                                             configuration: configuration, control: control, maxRestarts: limit)
+                }
+            }
+            do {
+                if let planningNow {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await work() }
+                        do {
+                            try await planningNow()
+                        } catch {
+                            // Nothing to run after all: stop the waiting workers, leave no run behind.
+                            control.stop(.interrupted)
+                            try? await group.waitForAll()
+                            try? await queue.deleteRun(target.id)
+                            await observer.roundEnded()
+                            throw PlanningFailure(error: error)
+                        }
+                        try await group.waitForAll()
+                    }
+                } else {
+                    try await work()
+                }
+            } catch let planningFailure as PlanningFailure {
+                throw planningFailure.error
+            } catch {
+                failure = error
+            }
+            await observer.roundEnded()
+            guard failure == nil, !control.isStopping, round < retries else { break }
+            round += 1
+            let retried = try await queue.retryFailures(run: target.id)
+            if retried == 0 { break }
+            observer.retrying(round: round, of: retries, tests: retried)
+        }
+        // The closing writes try briefly: after a lock timeout the lock is likely still held,
+        // and the next arun to open the run settles what is left.
+        let open = (try? await queue.counts(run: target.id).open) ?? 1
+        let current = try await queue.run(target.id)
+        let stopping = signalled() || control.stopReason == .interrupted || failure != nil
+        try? await LockPatience.$seconds.withValue(failure == nil ? nil : 2) {
+            if current.status == .cancelled || control.stopReason == .failFast {
+                try await queue.markNotRun(run: target.id)
+            } else if open == 0 {
+                // Every job finished: complete, whatever stopped the workers afterwards.
+                try await queue.setStatus(.complete, of: target.id)
+            } else if stopping {
+                try await queue.setStatus(.interrupted, of: target.id)
+            }
+        }
+        // Stops that leave a resumable run (lock timeout, a full, read-only or vanished
+        // database, too many dead workers, a worker process that stopped on its own) end
+        // with the summary, exit 2; others throw.
+        if let failure, !Self.isResumableStop(failure) { throw failure }
+        let interrupted = open > 0 && stopping
+        let summary = try RunSummary.load(run: target.id, from: queue)
+        let failures = (try? FailureLine.load(run: target.id, since: 0, from: queue, limit: 30)) ?? []
+        let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
+        var code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail,
+                                    failOnFlaky: failOnFlaky)
+        // Jobs still open (every worker died or stopped) leave the run unfinished.
+        if code == 0, open > 0 { code = 2 }
+        // Files of jobs nobody has collected yet: their tests are unknown, so "pending" cannot count them.
+        let payloads = (try? queue.uncollectedPayloads(run: target.id)) ?? []
+        let uncollected = payloads.reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
+        return RunEnding(summary: summary, failures: failures, interrupted: interrupted || open > 0, exitCode: code,
+                         stop: failure, uncollectedFiles: uncollected)
+    }
+
+    static func isResumableStop(_ error: any Error) -> Bool {
+        switch error {
+        case let error as QueueError: error.isStorageFault
+        case let error as WorkerError: error.exitCode == 2
+        case let error as RunnerError: error.exitCode == 2
+        default: false
+        }
+    }
+
+    /// Carries a planning error past the workers' own error handling.
+    struct PlanningFailure: Error {
+        var error: any Error
+    }
+}
+
+/// How a run ended: what the caller prints, and pytest's exit code.
+public struct RunEnding: Sendable {
+    public var summary: RunSummary
+    /// The first failing tests, in the order they finished.
+    public var failures: [FailureLine]
+    /// A stop signal ended the run early.
+    public var interrupted: Bool
+    public var exitCode: Int32
+    /// The fault that stopped the run resumably (lock timeout, full disk, too many dead
+    /// workers), for the caller to name; nil when it ran to its end or was signalled.
+    public var stop: (any Error)?
+    /// Test files of open jobs nobody has collected yet (their tests are not counted as pending).
+    public var uncollectedFiles: Int = 0
+
+    /// Tests are left to run: `arun run --resume` finishes them.
+    public var unfinished: Bool { interrupted || summary.pending > 0 }
+}
+
+/// Where a run's workers live.
+public enum WorkerHosting: Sendable {
+    /// Worker tasks of this process (`--mt`).
+    case tasks(WorkerConfiguration)
+    /// `arun work` child processes (`--mp`).
+    case processes(WorkerProcesses)
+}
+
+/// What a run's life tells its caller as it goes (the CLI shows progress from it).
+public protocol RunObserver: Sendable {
+    /// A round of workers starts.
+    func roundStarted(run: RunID, workers: Int) async
+    /// The round's workers have all stopped.
+    func roundEnded() async
+    /// Failing tests were queued again for retry round `round` of `of`.
+    func retrying(round: Int, of: Int, tests: Int)
+}
