@@ -9,7 +9,9 @@ enum DatabaseFile {
 
     /// Throws the ``QueueError`` that names the file when it is not an arun database
     /// (or a fresh SQLite file arun may fill). A missing file is fine: arun creates it.
-    static func check(_ path: String, verify: Bool) throws {
+    /// `underLock`: the migration lock is held, so an empty file is no database being born
+    /// (its creator writes the first page before letting the lock go).
+    static func check(_ path: String, verify: Bool, underLock: Bool) throws {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
@@ -20,9 +22,9 @@ enum DatabaseFile {
         let start = (try? handle.read(upToCount: 100)) ?? Data()
         try? handle.close()
         if start.isEmpty {
-            // A fresh database another arun is creating this instant is empty only until its
-            // WAL holds the first pages; an empty file with no WAL is no database.
-            if (attributes(path + "-wal")?[.size] as? Int ?? 0) > 0 { return }
+            // A fresh database another arun is creating this instant is empty until its creator,
+            // holding the lock, has written the first page.
+            if !underLock || (attributes(path + "-wal")?[.size] as? Int ?? 0) > 0 { return }
             throw QueueError.emptyFile(path: path)
         }
         guard start.starts(with: header) else {

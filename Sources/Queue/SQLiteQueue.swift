@@ -66,13 +66,14 @@ public final class SQLiteQueue: JobQueue {
         }
         let pool: DatabasePool
         do {
+            // One lock from the file check to the last migration: an empty file seen under it
+            // is no database another arun is creating.
             let lock = try FileLock(path: path + ".lock")
             defer { lock.unlock() }
-            // Checked again under the lock: an empty file may be another arun's database being born.
-            try DatabaseFile.check(path, verify: configuration.verifyIntegrity)
+            try DatabaseFile.check(path, verify: configuration.verifyIntegrity, underLock: true)
             pool = try DatabasePool(path: path, configuration: config)
+            try Migrations.apply(to: pool, path: path, locked: true)
         }
-        try Migrations.apply(to: pool, path: path)
         return (pool, try ClaimConnection(path: path, busyTimeout: configuration.busyTimeout, pragmas: pragmas))
     }
 
@@ -214,7 +215,7 @@ public final class SQLiteQueue: JobQueue {
         let manager = FileManager.default
         let directory = (path as NSString).deletingLastPathComponent
         if manager.fileExists(atPath: path) {
-            try DatabaseFile.check(path, verify: false)
+            try DatabaseFile.check(path, verify: false, underLock: false)
         } else if !directory.isEmpty {
             do {
                 try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -83,9 +83,36 @@ import Testing
         #expect(Processes.waitGone(tree).isEmpty)
         let listing = try rig.arun(["runs"])
         #expect(listing.stdout.contains("interrupted"), "the next arun marks it: \(listing.stdout)")
-        let resumed = try rig.arun(["run", "--resume"], timeout: 240)
+        let resumed = try rig.arun(["run", "--resume", "--mp", "-n", "3"], timeout: 240)
         let tally = try rig.tally()
         rig.record("kill -9 of the whole tree, then --resume (lease 600 s)", tally, exit: resumed.status)
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(tally.exactlyOnce, "\(tally)")
+        // The dead workers' jobs went back at once: never more busy than there are workers.
+        for line in resumed.stdout.split(separator: "\n") {
+            guard let range = line.range(of: #"\d+/\d+ workers busy"#, options: .regularExpression) else { continue }
+            let numbers = line[range].split(separator: " ")[0].split(separator: "/").compactMap { Int($0) }
+            #expect(numbers.count == 2 && numbers[0] <= numbers[1], "\(line)")
+        }
+    }
+
+    /// One Ctrl-C to `arun run --mp` (the terminal signals the foreground group): "stopping"
+    /// is said once, every process ends, and the resume finishes every test once.
+    @Test func oneInterruptSaysStoppingOnce() throws {
+        let rig = try FaultRig("ctrl-c", files: 12, perFile: 25, sleep: 0.05)
+        let run = try rig.start(["run", "--mp", "-n", "3"])
+        try rig.waitForResults(30)
+        let below = Array(Processes.tree(run.pid).dropFirst())
+        // Never the test runner's own group.
+        let group = getpgid(run.pid)
+        if group > 1 && group != getpgrp() { kill(-group, SIGINT) } else { kill(run.pid, SIGINT) }
+        let output = try run.wait()
+        #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
+        #expect(output.stderr.components(separatedBy: "stopping").count - 1 == 1, "\(output.stderr)")
+        #expect(Processes.waitGone(below).isEmpty)
+        let resumed = try rig.arun(["run", "--resume"])
+        let tally = try rig.tally()
+        rig.record("one SIGINT to `arun run --mp -n 3`, then --resume", tally, exit: output.status)
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
         #expect(tally.exactlyOnce, "\(tally)")
     }
