@@ -17,10 +17,12 @@ public struct WorkerProcesses: Sendable {
     func run(count: Int, queue: SQLiteQueue, control: WorkerControl, limit: Int) async throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let arguments = self.arguments + ["--supervisor", String(getpid())]
+        let notices = ChildNotices()
         let spawn = { () throws -> Process in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            notices.attach(to: process)
             try process.run()
             return process
         }
