@@ -3,6 +3,8 @@ import PackageDescription
 
 /// arun: run large pytest suites in parallel, resumably and measurably,
 /// on top of a SQLite job queue.
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+
 let package = Package(
     name: "arun",
     platforms: [.macOS(.v15)],
@@ -14,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
@@ -49,7 +50,9 @@ let package = Package(
             dependencies: [
                 "Queue", "Pytest",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Claims jobs, drives pytest processes, records outcomes, heartbeats, recovers crashes.
@@ -59,14 +62,10 @@ let package = Package(
                 "Queue", "Pytest",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Answers from the database: summaries, progress, reports.
-        .target(
-            name: "Reports",
-            dependencies: ["Queue", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
+        // Answers from the store's read side (`RunReader`): summaries, progress, reports.
+        .target(name: "Reports", dependencies: ["Queue"]),
         // A run's life: plan, start workers (tasks or supervised processes), retry rounds,
         // final status, exit code.
         .target(
@@ -79,7 +78,6 @@ let package = Package(
             dependencies: [
                 "Queue", "Planner", "Worker", "Pytest", "Reports", "Runner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `arun-bench`: throughput benchmarks that print JSON.
@@ -93,12 +91,13 @@ let package = Package(
         // Helpers shared by the test targets: temporary folders, generated suites,
         // the built executables, child processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport"]),
+        // Tests that check the database's rows themselves read them with GRDB.
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport", grdb]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Queue", "Pytest", "Planner", "TestSupport"]),
-        .testTarget(name: "CliTests", dependencies: ["Queue", "Reports", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport"], exclude: ["junit.xsd"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Pytest"]),
+        .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport", grdb]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport", grdb], exclude: ["junit.xsd"]),
         // Real faults against the built `arun`: kill -9, SIGSTOP, held locks, full and read-only disks.
-        .testTarget(name: "FaultTests", dependencies: ["Queue", "TestSupport"]),
+        .testTarget(name: "FaultTests", dependencies: ["TestSupport", grdb]),
     ]
 )

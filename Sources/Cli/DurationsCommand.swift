@@ -19,7 +19,7 @@ struct DurationsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let queue = try database.open()
-            let durations = try Durations.export(from: queue)
+            let durations = try await Durations.export(from: queue)
             try ReportOutput.write(Durations.json(durations), to: output)
             if let output {
                 FileHandle.standardError.write(Data("arun: wrote \(durations.count) durations to \(output)\n".utf8))
@@ -41,7 +41,7 @@ struct DurationsCommand: AsyncParsableCommand {
             }
             let durations = try reportUsage { try Durations.parse(data, path: file) }
             let queue = try database.open()
-            let count = try Durations.importDurations(durations, into: queue)
+            let count = try await Durations.importDurations(durations, into: queue)
             Console.print("imported \(count) durations from \(file)")
         }
     }

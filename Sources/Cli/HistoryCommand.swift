@@ -21,7 +21,12 @@ struct HistoryCommand: AsyncParsableCommand {
     func run() async throws {
         let queue = try database.open()
         _ = try queue.runOrLatest(nil)  // a database without runs is the user's mistake
-        let history = try reportUsage { try TestHistory.load(nodeid: nodeid, from: queue, limit: limit) }
+        let history: TestHistory
+        do {
+            history = try await TestHistory.load(nodeid: nodeid, from: queue, limit: limit)
+        } catch let error as ReportError {
+            throw UsageError(error.description)
+        }
         Console.print(json ? history.json : history.text, terminator: "")
     }
 }

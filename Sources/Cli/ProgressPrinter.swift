@@ -6,14 +6,14 @@ import Reports
 /// line that updates in place; otherwise (or with NO_COLOR) a plain line every 5 s.
 /// Failures are printed as they are recorded.
 final class ProgressPrinter: @unchecked Sendable {
-    private let queue: SQLiteQueue
+    private let queue: any RunStore
     private let run: RunID
     private let workers: Int
     private let started = Date()
     private let live: Bool
     private var task: Task<Void, Never>?
 
-    init(queue: SQLiteQueue, run: RunID, workers: Int) {
+    init(queue: any RunStore, run: RunID, workers: Int) {
         self.queue = queue
         self.run = run
         self.workers = workers
@@ -27,8 +27,8 @@ final class ProgressPrinter: @unchecked Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
                 // Nothing to show while the run is still being planned.
-                guard let progress = try? RunProgress.load(run: run, from: queue), progress.tests > 0 else { continue }
-                let failures = (try? FailureLine.load(run: run, since: lastFailure, from: queue)) ?? []
+                guard let progress = try? await RunProgress.load(run: run, from: queue), progress.tests > 0 else { continue }
+                let failures = (try? await FailureLine.load(run: run, since: lastFailure, from: queue)) ?? []
                 if let last = failures.last { lastFailure = last.finishedAt }
                 if live, !failures.isEmpty { Console.print("\r\u{1B}[2K", terminator: "") }
                 for failure in failures {

@@ -44,9 +44,13 @@ struct ReportCommand: AsyncParsableCommand {
             // Runs whose workers all died show as interrupted from now on.
             _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
             let id = try queue.runOrLatest(run).id
-            report = try RunReport.load(run: id, from: queue, output: format.needsOutput)
+            report = try await RunReport.load(run: id, from: queue, output: format.needsOutput)
         } else {
-            report = try reportUsage { try RunReport.merge(paths: merge, output: format.needsOutput) }
+            do {
+                report = try await RunReport.merge(paths: merge, output: format.needsOutput) { try SQLiteQueue(path: $0) }
+            } catch let error as ReportError {
+                throw UsageError(error.description)
+            }
             if let problems = report.merge, !problems.isEmpty {
                 var parts: [String] = []
                 if !problems.duplicates.isEmpty { parts.append("\(problems.duplicates.count) tests in two or more shards") }

@@ -16,7 +16,7 @@ struct RunWiring {
     var maxWorkerRestarts: Int?
 
     /// The run's life for `run`, with workers hosted as the flags ask.
-    func execution(run: RunID, queue: SQLiteQueue) throws -> RunExecution {
+    func execution(run: RunID, queue: any RunStore) throws -> RunExecution {
         let configuration = try options.configuration(python: python.interpreter,
                                                       logDirectory: database.logDirectory(run: run))
         let hosting: WorkerHosting
@@ -33,7 +33,7 @@ struct RunWiring {
     }
 
     /// Runs `target` to its end, prints its failures and summary, returns pytest's exit code.
-    static func finish(_ execution: RunExecution, target: Run, queue: SQLiteQueue, workers: Int,
+    static func finish(_ execution: RunExecution, target: Run, queue: any RunStore, workers: Int,
                        control: WorkerControl, trap: SignalTrap,
                        planning: (@Sendable () async throws -> Void)? = nil) async throws -> Int32 {
         let ending = try await execution.execute(target, queue: queue, workers: workers, control: control,
@@ -63,11 +63,11 @@ struct RunWiring {
 
 /// Shows a run's progress round by round.
 final class ProgressObserver: RunObserver, @unchecked Sendable {
-    private let queue: SQLiteQueue
+    private let queue: any RunStore
     private let lock = NSLock()
     private var printer: ProgressPrinter?
 
-    init(queue: SQLiteQueue) {
+    init(queue: any RunStore) {
         self.queue = queue
     }
 

@@ -22,12 +22,12 @@ struct RunsCommand: AsyncParsableCommand {
         let queue = try database.open()
         // Runs whose workers all died show as interrupted from now on.
         _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
-        var ids = try queue.runIDs()
+        var ids = try await queue.runIDs()
         if ids.isEmpty { throw QueueError.noRuns(path: queue.path) }
         if let limit { ids = Array(ids.prefix(limit)) }
         if !json { Console.print(RunListing.textHeader) }
         for id in ids {
-            let summary = try RunSummary.load(run: id, from: queue)
+            let summary = try await RunSummary.load(run: id, from: queue)
             Console.print(json ? RunListing.jsonLine(summary) : RunListing.textLine(summary))
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// What an existing file at the database path is, told apart before arun writes to it:
 /// opening a file read-write (WAL mode, migrations) would change another application's

@@ -94,6 +94,15 @@ public protocol JobQueue: Sendable {
 
     /// Marks a worker stopped.
     func stopWorker(id: String) async throws
+
+    /// Queues every test of the run whose final attempt counts as a failure again, as its
+    /// next attempt, one job per file. Returns how many tests.
+    @discardableResult
+    func retryFailures(run: RunID) async throws -> Int
+
+    /// Stores durations imported from a file, for planning (replacing earlier ones of the
+    /// same node ids).
+    func storeImportedDurations(_ durations: [String: Double], now: Double) async throws
 }
 
 /// What ``JobQueue/completeAndClaim(_:followUps:lease:)`` did.

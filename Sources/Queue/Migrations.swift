@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The schema: `migrations/NNNN_name.sql`, embedded at build time, applied in name order.
 /// Each migration also sets `PRAGMA user_version` to its number so plain `sqlite3`

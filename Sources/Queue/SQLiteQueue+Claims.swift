@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Claiming and the life of a lease.
 extension SQLiteQueue {

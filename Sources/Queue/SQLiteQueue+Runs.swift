@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Runs, jobs and their tests, results, workers.
 extension SQLiteQueue {
@@ -31,7 +31,7 @@ extension SQLiteQueue {
         }
     }
 
-    public static func run(from row: Row) -> Run {
+    static func run(from row: Row) -> Run {
         Run(id: row["id"], name: row["name"], createdAt: row["created_at"], startedAt: row["started_at"],
             finishedAt: row["finished_at"], status: RunStatus(rawValue: row["status"]) ?? .planned,
             directory: row["directory"], paths: JSONText.decodeStrings(row["paths"]),
@@ -45,8 +45,8 @@ extension SQLiteQueue {
     public func failureCount(run: RunID) async throws -> Int {
         try await read { db in
             try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM results WHERE run_id = ? AND outcome IN ('failed', 'error', 'crashed', 'timeout')
-                """, arguments: [run]) ?? 0
+                SELECT COUNT(*) FROM results WHERE run_id = ? AND outcome IN \(Self.placeholders(Outcome.failures.count))
+                """, arguments: [run] + StatementArguments(Outcome.failures.map(\.rawValue))) ?? 0
         }
     }
 
@@ -211,7 +211,7 @@ extension SQLiteQueue {
         try await read { db in try Self.counts(run: run, db: db) }
     }
 
-    public static func counts(run: RunID, db: Database) throws -> JobCounts {
+    static func counts(run: RunID, db: Database) throws -> JobCounts {
         var counts = JobCounts()
         for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY state",
                                     arguments: [run]) {

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A worker that registered and has not said it stopped.
 public struct RegisteredWorker: Sendable, Equatable {

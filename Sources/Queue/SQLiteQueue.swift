@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Settings of a ``SQLiteQueue``, with defaults that suit one host.
 public struct SQLiteQueueConfiguration: Sendable {
@@ -189,7 +189,7 @@ public final class SQLiteQueue: JobQueue {
     }
 
     /// Synchronous read for command-line queries.
-    public func readSync<T>(_ reads: (Database) throws -> T) throws -> T {
+    func readSync<T>(_ reads: (Database) throws -> T) throws -> T {
         do {
             return try pool.read(reads)
         } catch let error as DatabaseError {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Queue
 
 /// Test durations in pytest-split's `.test_durations` format: a JSON object of node id
@@ -7,23 +6,12 @@ import Queue
 /// in the `imported_durations` table, which the planner's balancing reads through
 /// ``plannerDurations(queue:runs:)``.
 public enum Durations {
-    /// Outcomes whose duration measured the test's body (skips took no time).
-    static let measuredSQL = "('passed', 'failed', 'error', 'xfailed', 'xpassed')"
-
     /// The latest measured duration of every test across all runs; imported durations
     /// fill in tests no run has measured.
-    public static func export(from queue: SQLiteQueue) throws -> [String: Double] {
-        try queue.readSync { db in
-            var durations = try imported(db)
-            // Runs in id order, attempts in order: the last row seen for a node id is its latest.
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT t.nodeid, r.duration FROM results r JOIN tests t ON t.id = r.test_id
-                WHERE r.outcome IN \(measuredSQL)
-                ORDER BY r.run_id, r.attempt
-                """)
-            while let row = try rows.next() { durations[row[0]] = row[1] }
-            return durations
-        }
+    public static func export(from reader: some RunReader) async throws -> [String: Double] {
+        var durations = try await reader.importedDurations()
+        for (nodeid, seconds) in try await reader.measuredDurations(runs: nil) { durations[nodeid] = seconds }
+        return durations
     }
 
     /// `{"node id": seconds, …}` with sorted keys, as pytest-split writes it.
@@ -65,57 +53,25 @@ public enum Durations {
         return durations
     }
 
-    /// Stores durations in `imported_durations` (replacing earlier imports of the same
-    /// node ids). Returns how many.
+    /// Stores durations for planning (replacing earlier imports of the same node ids).
+    /// Returns how many.
     @discardableResult
-    public static func importDurations(_ durations: [String: Double], into queue: SQLiteQueue,
-                                       now: Double = Date().timeIntervalSince1970) throws -> Int {
-        try queue.writeSync { db in
-            let statement = try db.makeStatement(sql: """
-                INSERT INTO imported_durations (nodeid, seconds, imported_at) VALUES (?, ?, ?)
-                ON CONFLICT (nodeid) DO UPDATE SET seconds = excluded.seconds, imported_at = excluded.imported_at
-                """)
-            for (nodeid, seconds) in durations { try statement.execute(arguments: [nodeid, seconds, now]) }
-        }
+    public static func importDurations(_ durations: [String: Double], into queue: some JobQueue,
+                                       now: Double = Date().timeIntervalSince1970) async throws -> Int {
+        try await queue.storeImportedDurations(durations, now: now)
         return durations.count
     }
 
-    static func imported(_ db: Database) throws -> [String: Double] {
-        var durations: [String: Double] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT nodeid, seconds FROM imported_durations")
-        while let row = try rows.next() { durations[row[0]] = row[1] }
-        return durations
-    }
-
     /// Imported durations only.
-    public static func imported(from queue: SQLiteQueue) throws -> [String: Double] {
-        try queue.readSync { db in try imported(db) }
+    public static func imported(from reader: some RunReader) async throws -> [String: Double] {
+        try await reader.importedDurations()
     }
 }
 
-/// What the planner should balance jobs by: durations measured in the last `runs` runs
-/// (``SQLiteQueue/recentDurations(runs:)``), falling back to imported ones
-/// (`arun durations import`) for tests those runs did not measure.
-public func plannerDurations(queue: SQLiteQueue, runs: Int = 5) throws -> [String: Double] {
-    var durations = try Durations.imported(from: queue)
-    for (nodeid, seconds) in try queue.recentDurations(runs: runs) { durations[nodeid] = seconds }
+/// What the planner should balance jobs by: durations measured in the last `runs` runs,
+/// falling back to imported ones (`arun durations import`) for tests those runs did not measure.
+public func plannerDurations(queue: some RunReader, runs: Int = 5) async throws -> [String: Double] {
+    var durations = try await queue.importedDurations()
+    for (nodeid, seconds) in try await queue.measuredDurations(runs: runs) { durations[nodeid] = seconds }
     return durations
-}
-
-extension SQLiteQueue {
-    /// One write transaction on the calling thread, for commands that write a little
-    /// outside the queue's own API (imports). Waits for the lock up to the busy timeout.
-    func writeSync<T>(_ updates: (Database) throws -> T) throws -> T {
-        // The queue's pool is internal to Queue; a second connection writes as safely
-        // (WAL, busy timeout) and is closed at once.
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(self.configuration.busyTimeout)
-        do {
-            let connection = try DatabaseQueue(path: path, configuration: configuration)
-            defer { try? connection.close() }
-            return try connection.write(updates)
-        } catch let error as DatabaseError {
-            throw QueueError.database(error.description)
-        }
-    }
 }

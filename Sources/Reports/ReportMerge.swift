@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Queue
 
 /// `arun report --merge A.db B.db …`: one report from the databases of a suite's
@@ -8,7 +7,9 @@ extension RunReport {
     /// Merges the latest run of each database. Refuses databases of different suites
     /// (different test paths, split mode or shard count); names tests present in two
     /// shards and tests (and shards) missing from all of them.
-    public static func merge(paths: [String], output: Bool = false) throws -> RunReport {
+    /// `open` opens one database for reading.
+    public static func merge(paths: [String], output: Bool = false,
+                             open: (String) throws -> any RunReader) async throws -> RunReport {
         guard paths.count >= 2 else { throw ReportError.badMerge("needs at least two databases, got \(paths.count)") }
         var seen = Set<String>()
         for path in paths {
@@ -20,9 +21,9 @@ extension RunReport {
         }
         var parts: [RunReport] = []
         for path in paths {
-            let queue = try SQLiteQueue(path: URL(fileURLWithPath: path).standardizedFileURL.path)
-            let run = try queue.runOrLatest(nil).id
-            parts.append(try load(run: run, from: queue, output: output))
+            let reader = try open(URL(fileURLWithPath: path).standardizedFileURL.path)
+            let run = try await reader.runOrLatest(nil).id
+            parts.append(try await load(run: run, from: reader, output: output))
         }
         let first = parts[0]
         for part in parts.dropFirst() {

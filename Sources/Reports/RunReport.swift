@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Queue
 
 /// Everything a report shows about one run (or several shard runs merged): every
@@ -239,152 +238,92 @@ public struct RunReport: Sendable {
 // MARK: - Loading
 
 extension RunReport {
-    /// The report of `run` in `queue`'s database. `output` also loads captured
-    /// stdout/stderr (JUnit writes them; the other formats do not need them).
-    public static func load(run: RunID, from queue: SQLiteQueue, output: Bool = false) throws -> RunReport {
-        try queue.readSync { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]) else {
-                throw QueueError.unknownRun(run)
-            }
-            let stored = SQLiteQueue.run(from: row)
-            let loaded = try loadTests(run: run, db: db, output: output, source: 0)
-            let summary = try RunSummary.make(run: stored, tally: loaded.tally, db: db)
-            let jobs = try loadJobs(run: run, db: db, source: 0)
-            let workers = try loadWorkers(run: run, db: db, wall: summary.wallSeconds, results: loaded.workers)
-            let errors = try Row.fetchAll(db, sql: """
-                SELECT location, message FROM collection_errors WHERE run_id = ? ORDER BY id
-                """, arguments: [run]).map { CollectionProblem(location: $0[0], message: $0[1]) }
-            return RunReport(sources: [Source(path: queue.path, run: stored)], summary: summary, tests: loaded.tests,
-                             jobs: jobs, workers: workers, collectionErrors: errors, merge: nil)
-        }
-    }
-
-    /// Tests, a tally of their final attempts, and per-worker result counts, from two
-    /// sequential scans: the run's tests in node id order (its unique index), then its
-    /// results in primary-key order (test, attempt). No sort, no aggregate query.
-    static func loadTests(run: RunID, db: Database, output: Bool, source: Int) throws
-        -> (tests: [TestRecord], tally: RunSummary.Tally, workers: [String: (tests: Int, seconds: Double)]) {
-        // Test ids of a run are mostly one contiguous range (tests are inserted run by run):
-        // a flat table from id to position then replaces a dictionary.
-        let bounds = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(id), MAX(id) FROM tests WHERE run_id = ?",
-                                      arguments: [run])
-        let count: Int = bounds?[0] ?? 0
-        let lowest: TestID = bounds?[1] ?? 0
-        let span = Int((bounds?[2] as TestID? ?? 0) - lowest + 1)
-        var flat: [Int32] = span > 0 && span <= max(1_024, 4 * count) ? Array(repeating: -1, count: span) : []
-        var position: [TestID: Int] = [:]
+    /// The report of `run`. `output` also loads captured stdout/stderr (JUnit writes
+    /// them; the other formats do not need them).
+    public static func load(run id: RunID, from reader: some RunReader, output: Bool = false) async throws -> RunReport {
+        let run = try await reader.runOrLatest(id)
+        let stored = try await reader.tests(run: id, output: output)
+        let summary = try await RunSummary.make(run: run, tests: stored, reader: reader)
         var tests: [TestRecord] = []
-        tests.reserveCapacity(count)
-        let testRows = try Row.fetchCursor(db, sql: """
-            SELECT id, nodeid, file FROM tests WHERE run_id = ? ORDER BY nodeid
-            """, arguments: [run])
-        while let row = try testRows.next() {
-            let id: TestID = row[0]
-            if flat.isEmpty { position[id] = tests.count } else { flat[Int(id - lowest)] = Int32(tests.count) }
-            tests.append(TestRecord(
-                nodeid: row[1], file: row[2], outcome: nil, attempts: 0, duration: 0, totalDuration: 0,
-                worker: nil, job: nil, startedAt: nil, finishedAt: nil, message: nil, details: nil,
-                stdout: nil, stderr: nil, earlierFailures: [], source: source))
-        }
-        let table = flat
-        let positions = position
-        var tally = RunSummary.Tally()
-        var workers: [String: (tests: Int, seconds: Double)] = [:]
-        var currentWorker: String?
-        var currentCount: (tests: Int, seconds: Double) = (0, 0)
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT test_id, attempt, outcome, duration, job_id, worker, started_at, finished_at, message,
-                   CASE WHEN outcome IN \(RunSummary.failingSQL) THEN details END, extra,
-                   \(output ? "stdout, stderr" : "NULL, NULL")
-            FROM results WHERE run_id = ? ORDER BY test_id, attempt
-            """, arguments: [run])
-        while let row = try rows.next() {
-            let id: TestID = row[0]
-            let outcome = (row[2] as String?).flatMap(Outcome.init(rawValue:))
-            tally.attempt(test: id, outcome: outcome, extra: row[10])
-            let duration: Double = row[3] ?? 0
-            let worker: String? = row[5]
-            if let worker {
-                // Neighbouring results mostly share a worker (one job's tests): count them
-                // locally and touch the dictionary only when the worker changes.
-                if worker != currentWorker {
-                    if let currentWorker { Self.add(currentCount, to: currentWorker, in: &workers) }
-                    currentWorker = worker
-                    currentCount = (0, 0)
-                }
-                currentCount.tests += 1
-                currentCount.seconds += duration
-            }
-            let slot: Int?
-            if table.isEmpty {
-                slot = positions[id]
-            } else {
-                let offset = Int(id - lowest)
-                slot = offset >= 0 && offset < table.count && table[offset] >= 0 ? Int(table[offset]) : nil
-            }
-            guard let outcome, let index = slot else { continue }
-            tests[index].record(
-                attempt: row[1], outcome: outcome, duration: duration, job: row[4], worker: worker,
-                startedAt: row[6], finishedAt: row[7], message: row[8], details: row[9], stdout: row[11],
-                stderr: row[12])
-        }
-        if let currentWorker { Self.add(currentCount, to: currentWorker, in: &workers) }
-        tally.finish()
-        return (tests, tally, workers)
+        tests.reserveCapacity(stored.count)
+        for test in stored { tests.append(TestRecord(test, source: 0)) }
+        let jobs = try await reader.jobs(run: id).map { JobRecord($0, source: 0) }
+        let workers = try await workerStats(jobs: jobs, tests: stored, registered: reader.workers(run: id),
+                                            wall: summary.wallSeconds)
+        return RunReport(sources: [Source(path: reader.location, run: run)], summary: summary, tests: tests,
+                         jobs: jobs, workers: workers, collectionErrors: try await reader.collectionErrors(run: id),
+                         merge: nil)
     }
 
-    private static func add(_ count: (tests: Int, seconds: Double), to worker: String,
-                            in workers: inout [String: (tests: Int, seconds: Double)]) {
-        let old = workers[worker] ?? (0, 0)
-        workers[worker] = (old.tests + count.tests, old.seconds + count.seconds)
-    }
-
-    static func loadJobs(run: RunID, db: Database, source: Int) throws -> [JobRecord] {
-        try Row.fetchAll(db, sql: """
-            SELECT id, name, state, attempt, lease_owner, started_at, finished_at, error
-            FROM jobs WHERE run_id = ? ORDER BY id
-            """, arguments: [run]).map {
-            JobRecord(id: $0[0], name: $0[1], state: JobState(rawValue: $0[2]) ?? .queued, attempts: $0[3],
-                      worker: $0[4], startedAt: $0[5], finishedAt: $0[6], error: $0[7], source: source)
-        }
-    }
-
-    /// Busy time from the jobs each worker finished, test counts and time from its
-    /// results (`results`, tallied while loading tests), life from the `workers` table.
-    static func loadWorkers(run: RunID, db: Database, wall: Double,
-                            results: [String: (tests: Int, seconds: Double)]) throws -> [WorkerStat] {
+    /// Busy time from the jobs each worker finished, test counts and time from every
+    /// attempt it recorded, life from its registration.
+    static func workerStats(jobs: [JobRecord], tests: [StoredTest], registered: [StoredWorker],
+                            wall: Double) -> [WorkerStat] {
         var stats: [String: WorkerStat] = [:]
         func stat(_ id: String) -> WorkerStat {
             stats[id] ?? WorkerStat(id: id, jobs: 0, tests: 0, busySeconds: 0, testSeconds: 0, aliveSeconds: wall)
         }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT lease_owner, COUNT(*), SUM(finished_at - started_at) FROM jobs
-            WHERE run_id = ? AND lease_owner IS NOT NULL AND started_at IS NOT NULL AND finished_at IS NOT NULL
-            GROUP BY lease_owner
-            """, arguments: [run]) {
-            var worker = stat(row[0])
-            worker.jobs = row[1]
-            worker.busySeconds = max(0, row[2] ?? 0)
-            stats[worker.id] = worker
-        }
-        for (id, result) in results {
+        for job in jobs {
+            guard let id = job.worker, let started = job.startedAt, let finished = job.finishedAt else { continue }
             var worker = stat(id)
-            worker.tests = result.tests
-            worker.testSeconds = result.seconds
+            worker.jobs += 1
+            worker.busySeconds += finished - started
             stats[id] = worker
         }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT id, started_at, COALESCE(stopped_at, heartbeat_at) FROM workers WHERE run_id = ?
-            """, arguments: [run]) {
-            let id: String = row[0]
+        for (id, worker) in stats { stats[id]?.busySeconds = max(0, worker.busySeconds) }
+        // Neighbouring attempts mostly share a worker (one job's tests): count them
+        // locally and touch the dictionary only when the worker changes.
+        var current: String?
+        var count: (tests: Int, seconds: Double) = (0, 0)
+        func flush() {
+            guard let current else { return }
+            var worker = stat(current)
+            worker.tests += count.tests
+            worker.testSeconds += count.seconds
+            stats[current] = worker
+        }
+        for test in tests {
+            for attempt in test.attempts {
+                guard let worker = attempt.worker else { continue }
+                if worker != current {
+                    flush()
+                    current = worker
+                    count = (0, 0)
+                }
+                count.tests += 1
+                count.seconds += attempt.duration
+            }
+        }
+        flush()
+        for registration in registered {
             // Registered workers that never claimed a job were idle all their life.
-            var worker = stat(id)
-            let started: Double = row[1]
-            let ended: Double = row[2] ?? started
-            worker.aliveSeconds = max(worker.busySeconds, ended - started)
-            stats[id] = worker
+            var worker = stat(registration.id)
+            let ended = registration.endedAt ?? registration.startedAt
+            worker.aliveSeconds = max(worker.busySeconds, ended - registration.startedAt)
+            stats[registration.id] = worker
         }
         return stats.values.sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
+    }
+}
+
+extension RunReport.TestRecord {
+    /// The record of a stored test: its final attempt, and the failing ones before it.
+    init(_ test: StoredTest, source: Int) {
+        self.init(nodeid: test.nodeid, file: test.file, outcome: nil, attempts: 0, duration: 0, totalDuration: 0,
+                  worker: nil, job: nil, startedAt: nil, finishedAt: nil, message: nil, details: nil,
+                  stdout: nil, stderr: nil, earlierFailures: [], source: source)
+        for attempt in test.attempts {
+            record(attempt: attempt.attempt, outcome: attempt.outcome, duration: attempt.duration, job: attempt.job,
+                   worker: attempt.worker, startedAt: attempt.startedAt, finishedAt: attempt.finishedAt,
+                   message: attempt.message, details: attempt.details, stdout: attempt.stdout, stderr: attempt.stderr)
+        }
+    }
+}
+
+extension RunReport.JobRecord {
+    init(_ job: StoredJob, source: Int) {
+        self.init(id: job.id, name: job.name, state: job.state, attempts: job.attempt, worker: job.worker,
+                  startedAt: job.startedAt, finishedAt: job.finishedAt, error: job.error, source: source)
     }
 }
 

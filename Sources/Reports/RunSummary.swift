@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Queue
 
 /// The totals of a run as pytest would print them, from each test's final attempt.
@@ -60,92 +59,47 @@ public struct RunSummary: Sendable, Equatable {
         return parts.joined(separator: ", ") + " in " + String(format: "%.2fs", wallSeconds)
     }
 
-    /// Reads the summary of `run` from the database.
-    public static func load(run: RunID, from queue: SQLiteQueue) throws -> RunSummary {
-        try queue.readSync { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]) else {
-                throw QueueError.unknownRun(run)
-            }
-            // Every attempt in primary-key order (run_id, test_id, attempt): a plain scan, no
-            // sort and no aggregate; a test's last row is its final attempt.
-            var tally = Tally()
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT test_id, outcome, extra FROM results WHERE run_id = ? ORDER BY test_id, attempt
-                """, arguments: [run])
-            while let row = try rows.next() {
-                tally.attempt(test: row[0], outcome: Outcome(rawValue: row[1]), extra: row[2])
-            }
-            tally.finish()
-            return try make(run: SQLiteQueue.run(from: row), tally: tally, db: db)
-        }
+    /// Reads the summary of `run`.
+    public static func load(run id: RunID, from reader: some RunReader) async throws -> RunSummary {
+        let run = try await reader.runOrLatest(id)
+        return try await make(run: run, tests: reader.tests(run: id, output: false), reader: reader)
     }
 
-    /// The summary from a tally of the run's attempts and a few small queries.
-    static func make(run: Run, tally: Tally, db: Database) throws -> RunSummary {
-        let tests = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tests WHERE run_id = ?", arguments: [run.id]) ?? 0
-        let errors = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM collection_errors WHERE run_id = ?",
-                                      arguments: [run.id]) ?? 0
-        let span = try Row.fetchOne(db, sql: """
-            SELECT MIN(started_at), MAX(finished_at) FROM jobs WHERE run_id = ? AND started_at IS NOT NULL
-            """, arguments: [run.id])
-        let start: Double? = span?[0]
-        // Jobs handed back on a stop have no finish time; their recorded results do.
-        let lastResult = try Double.fetchOne(db, sql: "SELECT MAX(finished_at) FROM results WHERE run_id = ?",
-                                             arguments: [run.id])
-        let end: Double? = [span?[1] as Double?, lastResult].compactMap { $0 }.max()
+    /// The summary from the run's tests and a few small reads.
+    static func make(run: Run, tests: [StoredTest], reader: some RunReader) async throws -> RunSummary {
+        let tally = Tally(tests)
         return RunSummary(
-            run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests,
-            pending: max(0, tests - tally.withResult), collectionErrors: errors, failedSubtests: tally.subtests,
-            wallSeconds: max(0, (end ?? start ?? 0) - (start ?? 0)),
-            jobs: try SQLiteQueue.counts(run: run.id, db: db), flaky: tally.flaky)
+            run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests.count,
+            pending: tests.count - tally.withResult,
+            collectionErrors: try await reader.collectionErrors(run: run.id).count, failedSubtests: tally.subtests,
+            wallSeconds: try await reader.span(run: run.id).seconds,
+            jobs: try await reader.counts(run: run.id), flaky: tally.flaky)
     }
 
-    /// Counts final attempts the way pytest counts them, fed every attempt of a run in
-    /// (test, attempt) order.
+    /// Counts final attempts the way pytest counts them.
     struct Tally {
         var outcomes: [Outcome: Int] = [:]
         var teardown = 0
         var subtests = 0
         var flaky = 0
         var withResult = 0
-        private var test: TestID?
-        private var outcome: Outcome?
-        private var extra: String?
-        private var failedBefore = false
 
-        mutating func attempt(test id: TestID, outcome: Outcome?, extra: String?) {
-            if id != test {
-                finish()
-                test = id
-                failedBefore = false
-            } else if self.outcome?.isFailure == true {
-                failedBefore = true
-            }
-            self.outcome = outcome
-            self.extra = extra
-        }
-
-        /// Counts the test fed last; call once after the last attempt.
-        mutating func finish() {
-            guard test != nil else { return }
-            withResult += 1
-            if let outcome { outcomes[outcome, default: 0] += 1 }
-            if outcome == .passed && failedBefore { flaky += 1 }
-            if let extra {
-                if extra.contains(#""teardown_error":true"#) { teardown += 1 }
-                if extra.contains(#""call_outcome":"passed""#) { outcomes[.passed, default: 0] += 1 }
-                if extra.contains(#""subtests""#), let data = extra.data(using: .utf8),
-                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                   let sub = object["subtests"] as? [String: Any], let failed = sub["failed"] as? Int {
-                    subtests += failed
+        init(_ tests: [StoredTest]) {
+            var byOutcome = [Int](repeating: 0, count: Outcome.allCases.count)
+            let order = Dictionary(uniqueKeysWithValues: Outcome.allCases.enumerated().map { ($1, $0) })
+            for test in tests {
+                guard let final = test.final else { continue }
+                withResult += 1
+                byOutcome[order[final.outcome] ?? 0] += 1
+                if test.flaky { flaky += 1 }
+                if let extra = final.extra {
+                    if extra.teardownError { teardown += 1 }
+                    // A pass followed by a teardown error: pytest counts the pass and the error.
+                    if extra.callOutcome == .passed { byOutcome[order[.passed] ?? 0] += 1 }
+                    subtests += extra.failedSubtests
                 }
             }
-            test = nil
-            outcome = nil
-            extra = nil
+            for (outcome, position) in order where byOutcome[position] > 0 { outcomes[outcome] = byOutcome[position] }
         }
     }
-
-    /// The outcomes that fail a run, as an SQL list.
-    static let failingSQL = "('failed', 'error', 'crashed', 'timeout')"
 }

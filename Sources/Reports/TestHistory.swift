@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Queue
 
 /// `arun history NODEID`: one test across every run that holds it.
@@ -45,41 +44,25 @@ public struct TestHistory: Sendable {
 
     /// Mean duration of the final attempts that ran the test's body.
     public var meanDuration: Double? {
-        let timed = measured.filter { ![.skipped, .notRun].contains($0.outcome) }
+        let timed = measured.filter { $0.outcome?.isMeasured ?? false }
         return timed.isEmpty ? nil : timed.reduce(0) { $0 + $1.duration } / Double(timed.count)
     }
 
     /// The test's history, newest run first (at most `limit` runs). Throws
     /// ``ReportError/unknownTest(_:suggestions:)`` when no run holds it.
-    public static func load(nodeid: String, from queue: SQLiteQueue, limit: Int = 200) throws -> TestHistory {
-        try queue.readSync { db in
-            let holders = try Row.fetchAll(db, sql: """
-                SELECT t.run_id, t.id, r.name, r.status, COALESCE(r.started_at, r.created_at)
-                FROM tests t JOIN runs r ON r.id = t.run_id
-                WHERE t.nodeid = ? ORDER BY t.run_id DESC LIMIT ?
-                """, arguments: [nodeid, limit])
-            if holders.isEmpty {
-                let pattern = "%" + nodeid.replacingOccurrences(of: "\\", with: "\\\\")
-                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-                let suggestions = try String.fetchAll(db, sql: """
-                    SELECT DISTINCT nodeid FROM tests WHERE nodeid LIKE ? ESCAPE '\\' ORDER BY nodeid LIMIT 3
-                    """, arguments: [pattern])
-                throw ReportError.unknownTest(nodeid, suggestions: suggestions)
-            }
-            let attempts = try db.makeStatement(sql: """
-                SELECT outcome, duration, message FROM results WHERE run_id = ? AND test_id = ? ORDER BY attempt
-                """)
-            var entries: [Entry] = []
-            for holder in holders {
-                let rows = try Row.fetchAll(attempts, arguments: [holder[0], holder[1]])
-                let outcomes = rows.compactMap { Outcome(rawValue: $0[0]) }
-                entries.append(Entry(
-                    run: holder[0], runName: holder[2], runStatus: RunStatus(rawValue: holder[3]) ?? .planned,
-                    started: holder[4], outcome: outcomes.last, attempts: rows.count,
-                    duration: rows.last?[1] ?? 0, outcomes: outcomes, message: rows.last?[2]))
-            }
-            return TestHistory(nodeid: nodeid, entries: entries)
+    public static func load(nodeid: String, from reader: some RunReader, limit: Int = 200) async throws
+        -> TestHistory {
+        let runs = try await reader.history(nodeid: nodeid, limit: limit)
+        if runs.isEmpty {
+            throw ReportError.unknownTest(nodeid, suggestions: try await reader.nodeIDs(containing: nodeid, limit: 3))
         }
+        let entries = runs.map { run in
+            Entry(run: run.run, runName: run.runName, runStatus: run.runStatus, started: run.started,
+                  outcome: run.attempts.last?.outcome, attempts: run.attempts.count,
+                  duration: run.attempts.last?.duration ?? 0, outcomes: run.attempts.map(\.outcome),
+                  message: run.attempts.last?.message)
+        }
+        return TestHistory(nodeid: nodeid, entries: entries)
     }
 
     public var text: String {

@@ -18,10 +18,10 @@ public struct Planning: Sendable {
     }
 
     /// Plans and, given a queue, writes the run. History from the queue sizes the jobs.
-    public func make(queue: SQLiteQueue?) async throws -> (Plan, Run?) {
+    public func make(queue: (any RunStore)?) async throws -> (Plan, Run?) {
         var request = self.request
         if let queue {
-            request.history = try plannerDurations(queue: queue)
+            request.history = try await plannerDurations(queue: queue)
             request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
         }
         let plan = try await Planner().plan(request)
@@ -33,10 +33,10 @@ public struct Planning: Sendable {
 
     /// Validates, creates the run empty, and returns the work that plans and fills it,
     /// to run while the workers start. `planned` is told the plan before it is written.
-    public func prepareEarly(queue: SQLiteQueue, planned: @escaping @Sendable (Plan, Run) -> Void) async throws
+    public func prepareEarly(queue: any RunStore, planned: @escaping @Sendable (Plan, Run) -> Void) async throws
         -> (Run, @Sendable () async throws -> Void) {
         var request = self.request
-        request.history = try plannerDurations(queue: queue)
+        request.history = try await plannerDurations(queue: queue)
         request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
         let planner = Planner()
         let context = try planner.prepare(request)

@@ -31,7 +31,7 @@ public struct RunExecution: Sendable {
     /// Runs `target` to its end. `interrupted` reports a stop signal the caller caught.
     /// With `planning`, the run was created empty: the workers start their pytest while
     /// `planning` collects and fills the run, so pytest's start-up overlaps planning.
-    public func execute(_ target: Run, queue: SQLiteQueue, workers requested: Int, control: WorkerControl,
+    public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
                         planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
         if planning == nil { try await queue.setStatus(.running, of: target.id) }
@@ -103,15 +103,15 @@ public struct RunExecution: Sendable {
         // with the summary, exit 2; others throw.
         if let failure, !Self.isResumableStop(failure) { throw failure }
         let interrupted = open > 0 && stopping
-        let summary = try RunSummary.load(run: target.id, from: queue)
-        let failures = (try? FailureLine.load(run: target.id, since: 0, from: queue, limit: 30)) ?? []
+        let summary = try await RunSummary.load(run: target.id, from: queue)
+        let failures = (try? await queue.failures(run: target.id, since: 0, limit: 30)) ?? []
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
         var code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail,
                                     failOnFlaky: failOnFlaky)
         // Jobs still open (every worker died or stopped) leave the run unfinished.
         if code == 0, open > 0 { code = 2 }
         // Files of jobs nobody has collected yet: their tests are unknown, so "pending" cannot count them.
-        let payloads = (try? queue.uncollectedPayloads(run: target.id)) ?? []
+        let payloads = (try? (queue as? SQLiteQueue)?.uncollectedPayloads(run: target.id)) ?? []
         let uncollected = payloads.reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
         return RunEnding(summary: summary, failures: failures, interrupted: interrupted || open > 0, exitCode: code,
                          stop: failure, uncollectedFiles: uncollected)

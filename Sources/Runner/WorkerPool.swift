@@ -8,7 +8,7 @@ import Worker
 /// fault no new worker can cure (pytest will not start, the database is locked, full or
 /// damaged), every worker stops and the error is thrown.
 public enum WorkerPool {
-    public static func run(count: Int, queue: SQLiteQueue, run: Run, configuration: WorkerConfiguration,
+    public static func run(count: Int, queue: any JobQueue, run: Run, configuration: WorkerConfiguration,
                            control: WorkerControl, maxRestarts: Int? = nil) async throws {
         let prefix = "\(LocalProcess.hostName)-\(getpid())"
         let limit = maxRestarts ?? 4 * count

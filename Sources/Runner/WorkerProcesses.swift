@@ -14,7 +14,7 @@ public struct WorkerProcesses: Sendable {
         self.arguments = arguments
     }
 
-    func run(count: Int, queue: SQLiteQueue, control: WorkerControl, limit: Int) async throws {
+    func run(count: Int, queue: any RunStore, control: WorkerControl, limit: Int) async throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let arguments = self.arguments + ["--supervisor", String(getpid())]
         let notices = ChildNotices()
@@ -52,7 +52,8 @@ public struct WorkerProcesses: Sendable {
                     }
                     continue
                 }
-                _ = try? await WorkerRecovery.recover(queue, settle: false)
+                // Its workers (this host, its pid) are dead: their jobs go back now, not when leases expire.
+                if let local = queue as? SQLiteQueue { _ = try? await WorkerRecovery.recover(local, settle: false) }
                 if control.isStopping { continue }
                 deaths += 1
                 let signal = child.terminationStatus

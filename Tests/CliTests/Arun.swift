@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Queue
+@testable import Queue
 import TestSupport
 
 /// Runs the built `arun` binary and reads its database: the end-to-end view.

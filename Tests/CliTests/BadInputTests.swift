@@ -33,7 +33,7 @@ import Testing
     ]
 
     @Test(arguments: cases.indices)
-    func refused(_ index: Int) throws {
+    func refused(_ index: Int) async throws {
         let arun = try Self.suite()
         try arun.folder.write("conf/empty.yaml", "# nothing\n")
         try arun.folder.write("conf/list.yaml", "- a\n- b\n")
@@ -47,12 +47,12 @@ import Testing
         #expect(output.stderr.lowercased().contains(words.lowercased()), "\(output.stderr)")
         #expect(!output.stderr.contains("Fatal error") && !output.stderr.contains("Stack"))
         if arguments[0] == "enqueue" {
-            let runs = (try? arun.queue().runIDs()) ?? []
+            let runs = (try? await arun.queue().runIDs()) ?? []
             #expect(runs.isEmpty, "nothing written for \(arguments)")
         }
     }
 
-    @Test func notADatabaseIsRefused() throws {
+    @Test func notADatabaseIsRefused() async throws {
         let arun = try Self.suite()
         let path = try arun.folder.write("notes.txt", "my notes\n")
         let output = try ChildProcess.run(Executables.arun, ["runs", "--db", path], directory: arun.folder.path)
@@ -61,7 +61,7 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "my notes\n")
     }
 
-    @Test func unwritableDatabaseLocationIsRefused() throws {
+    @Test func unwritableDatabaseLocationIsRefused() async throws {
         let arun = try Self.suite()
         let blocker = try arun.folder.write("file", "x")
         let output = try ChildProcess.run(Executables.arun, ["enqueue", "tests", "--db", blocker + "/db.sqlite"],
@@ -71,7 +71,7 @@ import Testing
         #expect(output.stderr.contains("--db"))
     }
 
-    @Test func noTestsExitsFive() throws {
+    @Test func noTestsExitsFive() async throws {
         let arun = try Self.suite()
         let output = try arun.arun(["run", "empty"])
         #expect(output.status == 5, "\(output.stdout) \(output.stderr)")

@@ -1,5 +1,5 @@
 import Foundation
-import Queue
+@testable import Queue
 import TestSupport
 import Testing
 
@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct RunTests {
     static let compared = ["failed", "passed", "skipped", "xfailed", "xpassed", "error"]
 
-    @Test func outcomesMatchSerialPytest() throws {
+    @Test func outcomesMatchSerialPytest() async throws {
         let arun = try ArunHarness()
         try Suites.outcomes(in: arun.folder)
         let reference = try SerialPytest.counts(in: arun.folder.path)
@@ -28,14 +28,14 @@ import Testing
         #expect(byNode["tests/test_outcomes.py::test_subtests"] == "failed")
     }
 
-    @Test func collectionErrorsAreShownAndExitTwo() throws {
+    @Test func collectionErrorsAreShownAndExitTwo() async throws {
         let arun = try ArunHarness()
         try arun.folder.write("tests/test_ok.py", "def test_ok():\n    pass\n")
         try arun.folder.write("tests/test_broken.py", "import no_such_module_here\n\ndef test_never():\n    pass\n")
         let output = try arun.arun(["run", "-n", "2"])
         #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
         #expect(output.stdout.contains("1 collection error"), "\(output.stdout)")
-        let problems = try arun.queue().collectionErrors(run: 1)
+        let problems = try await arun.queue().collectionErrors(run: 1)
         #expect(problems.count == 1)
         #expect(problems.first?.location.contains("test_broken.py") == true)
         #expect(problems.first?.message.contains("no_such_module_here") == true, "\(problems)")
@@ -43,7 +43,7 @@ import Testing
         #expect(tolerated.status == 0, "\(tolerated.stdout)\(tolerated.stderr)")
     }
 
-    @Test func crashesAndHangsAreIsolated() throws {
+    @Test func crashesAndHangsAreIsolated() async throws {
         let arun = try ArunHarness()
         try arun.folder.write("tests/test_crash.py", """
             import os, signal, time
@@ -90,7 +90,7 @@ import Testing
         #expect(messages.contains { $0.contains("exit code 3") }, "\(messages)")
     }
 
-    @Test func killedWorkerProcessesLoseNothing() throws {
+    @Test func killedWorkerProcessesLoseNothing() async throws {
         let arun = try ArunHarness()
         try Suites.trivial(in: arun.folder, files: 20, perFile: 100, folders: 4, sleep: 0.004)
         let run = try arun.start(["run", "--mp", "-n", "4", "--lease", "2"])
@@ -107,7 +107,7 @@ import Testing
         #expect(results.allSatisfy { $0.outcome == "passed" })
     }
 
-    @Test func interruptThenResumeFinishesTheRest() throws {
+    @Test func interruptThenResumeFinishesTheRest() async throws {
         let arun = try ArunHarness()
         try Suites.trivial(in: arun.folder, files: 6, perFile: 10, sleep: 0.1)
         let run = try arun.start(["run", "-n", "2"])
@@ -132,7 +132,7 @@ import Testing
 
     /// SIGTERM (what CI runners and `timeout` send) to `arun run --mp`: the `arun work`
     /// children and their pytest processes all end, the run is resumable, nothing is lost.
-    @Test func terminatedMultiProcessRunStopsEveryProcessAndResumes() throws {
+    @Test func terminatedMultiProcessRunStopsEveryProcessAndResumes() async throws {
         let arun = try ArunHarness()
         try Suites.trivial(in: arun.folder, files: 6, perFile: 10, sleep: 0.1)
         let run = try arun.start(["run", "--mp", "-n", "2"])
@@ -160,7 +160,7 @@ import Testing
         #expect(Set(after.map(\.nodeid)).count == 60)
     }
 
-    @Test func exitFirstStopsAllWorkersWithinSeconds() throws {
+    @Test func exitFirstStopsAllWorkersWithinSeconds() async throws {
         let arun = try ArunHarness()
         try Suites.trivial(in: arun.folder, files: 8, perFile: 10, sleep: 0.3)
         // Every job starts at once; one fails in its first test.

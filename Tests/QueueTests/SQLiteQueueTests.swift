@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 @Suite struct SQLiteQueueTests {
-    @Test func claimWalksTheIndexWithoutSorting() throws {
+    @Test func claimWalksTheIndexWithoutSorting() async throws {
         let folder = try TemporaryFolder()
         let queue = try SQLiteQueue(path: folder.file("q.db"))
         let details = try queue.readSync { db in
@@ -16,7 +16,7 @@ import Testing
         #expect(!details.contains { $0.contains("TEMP B-TREE") }, "plan: \(details)")
     }
 
-    @Test func freshDatabaseIsMigratedAndReopens() throws {
+    @Test func freshDatabaseIsMigratedAndReopens() async throws {
         let folder = try TemporaryFolder()
         let path = folder.file("nested/dir/q.db")
         let first = try SQLiteQueue(path: path)
@@ -27,7 +27,7 @@ import Testing
         #expect(mode == "wal")
     }
 
-    @Test func migrationsComeFromTheMigrationsFolder() throws {
+    @Test func migrationsComeFromTheMigrationsFolder() async throws {
         let folder = Executables.packageRoot.appending(path: "migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
         #expect(files.map { String($0.dropLast(4)) } == Migrations.all.map(\.id))
@@ -53,14 +53,14 @@ import Testing
         }
     }
 
-    @Test func fileThatIsNotSQLiteIsRefused() throws {
+    @Test func fileThatIsNotSQLiteIsRefused() async throws {
         let folder = try TemporaryFolder()
         let path = try folder.write("notes.db", "these are my notes, not a database\n")
         #expect(throws: QueueError.notADatabase(path: path)) { try SQLiteQueue(path: path) }
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("these are my notes"), "nothing overwritten")
     }
 
-    @Test func unwritableLocationIsRefused() throws {
+    @Test func unwritableLocationIsRefused() async throws {
         let folder = try TemporaryFolder()
         let blocker = try folder.write("plainfile", "x")
         do {
@@ -86,7 +86,7 @@ import Testing
         let run = try await queue.createRun(NewRun(collectionErrors: [CollectionProblem(location: "a.py", message: "SyntaxError")]))
         try await queue.addCollectionErrors([CollectionProblem(location: "b.py", message: "ImportError")], run: run.id)
         try await queue.addCollectionErrors([CollectionProblem(location: "b.py", message: "ImportError")], run: run.id)
-        #expect(try queue.collectionErrors(run: run.id).map(\.location) == ["a.py", "b.py"])
+        #expect(try await queue.collectionErrors(run: run.id).map(\.location) == ["a.py", "b.py"])
     }
 
     @Test func enqueueSplitsIntoBatchesAndKeepsOrder() async throws {

@@ -49,7 +49,7 @@ struct CommandTests {
         #expect(exported["tests/test_b.py::test_flaky"] == 0.35)
         let imported = try arun.run(["durations", "import", "durations.json", "--db", folder.file("other.db")])
         #expect(imported.status == 0 && imported.stdout.contains("imported \(exported.count) durations"), "\(imported.stderr)")
-        #expect(try Durations.imported(from: SQLiteQueue(path: folder.file("other.db"))) == exported)
+        #expect(try await Durations.imported(from: SQLiteQueue(path: folder.file("other.db"))) == exported)
     }
 
     @Test func badInputIsOneLineAndExitFour() async throws {
@@ -107,7 +107,7 @@ struct CommandTests {
     }
 
     @Test(.enabled(if: pytestAvailable, "needs python3 with pytest"))
-    func retriesListEachFailingTestOnceAndCountFlakyOnes() throws {
+    func retriesListEachFailingTestOnceAndCountFlakyOnes() async throws {
         let folder = try TemporaryFolder("arun-retries")
         try Self.flakySuite(folder)
         let output = try Arun(folder).run(["run", "tests", "-n", "1", "--retries", "2", "--db", folder.file("r.db")])
@@ -120,7 +120,7 @@ struct CommandTests {
     }
 
     @Test(.enabled(if: pytestAvailable, "needs python3 with pytest"))
-    func rerunFailedRunsFailingTestsAgainAndFindsFlakyOnes() throws {
+    func rerunFailedRunsFailingTestsAgainAndFindsFlakyOnes() async throws {
         let folder = try TemporaryFolder("arun-rerun")
         try Self.flakySuite(folder)
         let arun = Arun(folder)

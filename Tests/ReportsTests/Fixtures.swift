@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Queue
+@testable import Queue
 import Reports
 import TestSupport
 

@@ -3,7 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import GRDB
-import Queue
+@testable import Queue
 import Reports
 import TestSupport
 import Testing
@@ -28,7 +28,7 @@ import Testing
         try await third.job("retry", worker: "w", attempt: 2, [Outcomes(Self.target, .passed, duration: 1.5)])
         try await third.finish()
 
-        let history = try TestHistory.load(nodeid: Self.target, from: queue)
+        let history = try await TestHistory.load(nodeid: Self.target, from: queue)
         #expect(history.entries.map(\.run) == [third.run.id, second.run.id, first.run.id])
         #expect(history.entries.map(\.status) == ["passed", "failed", "passed"])
         #expect(history.entries.map(\.flaky) == [true, false, false])
@@ -44,11 +44,11 @@ import Testing
         #expect((json["runs"] as? [[String: Any]])?.count == 3)
         #expect(abs((json["flaky_rate"] as? Double ?? 0) - 0.333333) < 1e-6)
 
-        #expect(throws: ReportError.unknownTest("test_login", suggestions: [Self.target])) {
-            try TestHistory.load(nodeid: "test_login", from: queue)
+        await #expect(throws: ReportError.unknownTest("test_login", suggestions: [Self.target])) {
+            try await TestHistory.load(nodeid: "test_login", from: queue)
         }
-        #expect(throws: ReportError.unknownTest("nothing_like_it", suggestions: [])) {
-            try TestHistory.load(nodeid: "nothing_like_it", from: queue)
+        await #expect(throws: ReportError.unknownTest("nothing_like_it", suggestions: [])) {
+            try await TestHistory.load(nodeid: "nothing_like_it", from: queue)
         }
     }
 
@@ -78,7 +78,7 @@ import Testing
         let c = try await Self.shard(folder, index: 2, tests: [
             Outcomes("tests/test_c.py::test_1", .skipped, message: "later"), Outcomes("tests/test_c.py::test_2", .passed),
         ])
-        let report = try RunReport.merge(paths: [a, b, c], output: true)
+        let report = try await RunReport.merge(paths: [a, b, c], output: true, open: open)
         #expect(report.sources.count == 3)
         #expect(report.tests.count == 7, "the shared test once, the pending one once")
         let merge = try #require(report.merge)
@@ -111,7 +111,7 @@ import Testing
         #expect(report.render(.html).contains("missing from every shard"))
 
         // Two of three shards: the third is named missing.
-        let partial = try RunReport.merge(paths: [a, c])
+        let partial = try await RunReport.merge(paths: [a, c], open: open)
         #expect(partial.merge?.missingShards == [1])
     }
 
@@ -121,7 +121,7 @@ import Testing
         let other = try await Self.shard(folder, index: 1, paths: ["other_tests"],
                                          tests: [Outcomes("other_tests/test_x.py::test_1", .passed)])
         do {
-            _ = try RunReport.merge(paths: [a, other])
+            _ = try await RunReport.merge(paths: [a, other], open: open)
             Issue.record("merged different suites")
         } catch let error as ReportError {
             guard case .differentSuites = error else { Issue.record("wrong error \(error)"); return }
@@ -130,10 +130,10 @@ import Testing
         }
         let differentCount = try await Self.shard(folder, index: 2, count: 4,
                                                   tests: [Outcomes("tests/test_b.py::test_1", .passed)])
-        #expect(throws: ReportError.self) { try RunReport.merge(paths: [a, differentCount]) }
-        #expect(throws: ReportError.badMerge("got \(a) twice")) { try RunReport.merge(paths: [a, a]) }
-        #expect(throws: ReportError.self) { try RunReport.merge(paths: [a]) }
-        #expect(throws: ReportError.self) { try RunReport.merge(paths: [a, folder.file("nope.db")]) }
+        await #expect(throws: ReportError.self) { try await RunReport.merge(paths: [a, differentCount], open: open) }
+        await #expect(throws: ReportError.badMerge("got \(a) twice")) { try await RunReport.merge(paths: [a, a], open: open) }
+        await #expect(throws: ReportError.self) { try await RunReport.merge(paths: [a], open: open) }
+        await #expect(throws: ReportError.self) { try await RunReport.merge(paths: [a, folder.file("nope.db")], open: open) }
         #expect(!FileManager.default.fileExists(atPath: folder.file("nope.db")), "a missing shard is not created")
     }
 
@@ -149,7 +149,7 @@ import Testing
         try await second.job("j", worker: "w", [Outcomes("tests/a.py::test_1", .passed, duration: 2.0)])
         try await second.finish()
 
-        let exported = try Durations.export(from: queue)
+        let exported = try await Durations.export(from: queue)
         #expect(exported == ["tests/a.py::test_1": 2.0, "tests/a.py::test_3": 4.0], "latest, skips left out")
         let json = Durations.json(exported)
         #expect(json == "{\n    \"tests/a.py::test_1\": 2,\n    \"tests/a.py::test_3\": 4\n}\n")
@@ -157,9 +157,9 @@ import Testing
         // pytest-split's file, object or list form, into a fresh database.
         let fresh = try SQLiteQueue(path: folder.file("fresh.db"))
         let parsed = try Durations.parse(Data(#"{"tests/a.py::test_1": 0.5, "tests/b.py::test_9": 7.25}"#.utf8), path: "d.json")
-        #expect(try Durations.importDurations(parsed, into: fresh) == 2)
-        #expect(try Durations.imported(from: fresh) == parsed)
-        #expect(try plannerDurations(queue: fresh) == parsed)
+        #expect(try await Durations.importDurations(parsed, into: fresh) == 2)
+        #expect(try await Durations.imported(from: fresh) == parsed)
+        #expect(try await plannerDurations(queue: fresh) == parsed)
         #expect(try Durations.parse(Data(#"[["x::y", 1.5]]"#.utf8), path: "old.json") == ["x::y": 1.5])
         #expect(throws: ReportError.self) { try Durations.parse(Data("[1, 2]".utf8), path: "bad.json") }
         #expect(throws: ReportError.self) { try Durations.parse(Data(#"{"a": "slow"}"#.utf8), path: "bad.json") }
@@ -167,21 +167,21 @@ import Testing
         #expect(throws: ReportError.self) { try Durations.parse(Data("not json".utf8), path: "bad.json") }
 
         // Measured durations win over imported ones; imported ones fill the gaps.
-        try Durations.importDurations(["tests/a.py::test_1": 9.0, "tests/z.py::test_new": 3.0], into: queue)
-        let planned = try plannerDurations(queue: queue)
+        try await Durations.importDurations(["tests/a.py::test_1": 9.0, "tests/z.py::test_new": 3.0], into: queue)
+        let planned = try await plannerDurations(queue: queue)
         #expect(planned["tests/a.py::test_1"] == 2.0)
         #expect(planned["tests/z.py::test_new"] == 3.0)
         #expect(planned["tests/a.py::test_3"] == 4.0)
         // Re-importing replaces.
-        try Durations.importDurations(["tests/z.py::test_new": 5.0], into: queue)
-        #expect(try Durations.imported(from: queue)["tests/z.py::test_new"] == 5.0)
-        #expect(try Durations.export(from: queue)["tests/z.py::test_new"] == 5.0)
+        try await Durations.importDurations(["tests/z.py::test_new": 5.0], into: queue)
+        #expect(try await Durations.imported(from: queue)["tests/z.py::test_new"] == 5.0)
+        #expect(try await Durations.export(from: queue)["tests/z.py::test_new"] == 5.0)
     }
 
     @Test func runListingLines() async throws {
         let folder = try TemporaryFolder("arun-runs")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let summary = try RunSummary.load(run: writer.run.id, from: queue)
+        let summary = try await RunSummary.load(run: writer.run.id, from: queue)
         let line = RunListing.jsonLine(summary)
         #expect(!line.contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -193,3 +193,6 @@ import Testing
         #expect(text.contains("complete") && text.contains("3 failed, 2 passed, 1 flaky") && text.hasSuffix("nightly"))
     }
 }
+
+/// Opens a shard database for merging.
+private let open: @Sendable (String) throws -> any RunReader = { try SQLiteQueue(path: $0) }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Queue
+@testable import Queue
 import Reports
 import TestSupport
 import Testing
@@ -90,7 +90,7 @@ struct ReportScaleTests {
                      + "database \(String(format: "%.1f", Double(size) / 1_048_576)) MB"]
         for format in ReportFormat.allCases {
             let begin = Date()
-            let report = try RunReport.load(run: run, from: queue, output: format.needsOutput)
+            let report = try await RunReport.load(run: run, from: queue, output: format.needsOutput)
             let loaded = Date().timeIntervalSince(begin)
             let text = report.render(format)
             let total = Date().timeIntervalSince(begin)

@@ -3,7 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import GRDB
-import Queue
+@testable import Queue
 import Reports
 import TestSupport
 import Testing
@@ -13,7 +13,7 @@ import Testing
     @Test func summaryCountsFinalAttemptsAndFlakyTests() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let summary = try RunSummary.load(run: writer.run.id, from: queue)
+        let summary = try await RunSummary.load(run: writer.run.id, from: queue)
         #expect(summary.flaky == 1)
         #expect(summary[.passed] == 2, "test_pass and the flaky test, once each")
         #expect(summary[.failed] == 3, "test_fail, test_still_failing (counted once), test_param")
@@ -32,7 +32,7 @@ import Testing
                                                 Outcomes("tests/test_a.py::test_y", .passed)])
         try await writer.job("retry", worker: "w", attempt: 2, [Outcomes("tests/test_a.py::test_x", .passed)])
         try await writer.finish()
-        let summary = try RunSummary.load(run: writer.run.id, from: queue)
+        let summary = try await RunSummary.load(run: writer.run.id, from: queue)
         #expect(summary.flaky == 1 && summary.failures == 0)
         #expect(summary.exitCode(interrupted: false) == 0)
         #expect(summary.exitCode(interrupted: false, failOnFlaky: true) == 1)
@@ -42,7 +42,7 @@ import Testing
     @Test func failureLinesListEachFailingTestOnceWithItsLastAttempt() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let lines = try FailureLine.load(run: writer.run.id, since: 0, from: queue, limit: 100)
+        let lines = try await FailureLine.load(run: writer.run.id, since: 0, from: queue, limit: 100)
         let nodeids = lines.map(\.nodeid)
         #expect(Set(nodeids).count == nodeids.count, "each test once: \(nodeids)")
         #expect(!nodeids.contains("tests/test_b.py::test_flaky"), "flaky tests passed in the end")
@@ -54,7 +54,7 @@ import Testing
     @Test func progressCountsEachTestOnce() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let progress = try RunProgress.load(run: writer.run.id, from: queue)
+        let progress = try await RunProgress.load(run: writer.run.id, from: queue)
         #expect(progress.tests == 12 && progress.done == 12)
         #expect(progress.failed == 6, "final attempts only")
         #expect(progress.passed == 4, "pass, flaky, xfail, xpass")
@@ -63,7 +63,7 @@ import Testing
     @Test func reportLoadsEveryTestWithAttempts() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder, pending: true)
-        let report = try RunReport.load(run: writer.run.id, from: queue)
+        let report = try await RunReport.load(run: writer.run.id, from: queue)
         var expected = Fixtures.everyOutcomeFinal
         expected["tests/test_late.py::test_never"] = "pending"
         #expect(Dictionary(uniqueKeysWithValues: report.tests.map { ($0.nodeid, $0.status) }) == expected)
@@ -87,7 +87,7 @@ import Testing
     @Test func textReportShowsFailuresTracebacksSlowestWorkersAndEfficiency() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let text = try RunReport.load(run: writer.run.id, from: queue).render(.text)
+        let text = try await RunReport.load(run: writer.run.id, from: queue).render(.text)
         #expect(text.contains("FAILURES (6)"))
         #expect(text.contains("  FAILED tests/test_a.py::test_fail (w1, 0.20s)"), "\(text)")
         #expect(text.contains("    AssertionError: one is not two"))
@@ -100,7 +100,7 @@ import Testing
         #expect(text.contains("run 1 \"nightly\" (complete): 3 failed, 2 passed, 1 flaky"), "\(text)")
         #expect(!text.contains("\u{1b}") && !text.contains("\u{0}"))
 
-        let filtered = try RunReport.load(run: writer.run.id, from: queue).render(.text, statuses: ["skipped", "xfailed"])
+        let filtered = try await RunReport.load(run: writer.run.id, from: queue).render(.text, statuses: ["skipped", "xfailed"])
         #expect(filtered.contains("TESTS (skipped, xfailed): 2"))
         #expect(filtered.contains("SKIPPED tests/test_a.py::test_skip") && filtered.contains("not today"))
         #expect(!filtered.contains("FAILED tests/test_a.py::test_fail"))
@@ -109,7 +109,7 @@ import Testing
     @Test func jsonReportIsOneDocumentedObject() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let report = try RunReport.load(run: writer.run.id, from: queue)
+        let report = try await RunReport.load(run: writer.run.id, from: queue)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.render(.json).utf8)) as? [String: Any])
         for key in ["run", "status", "workers", "wall_seconds", "totals", "tests", "jobs"] {
             #expect(object[key] != nil, "missing \(key)")
@@ -149,7 +149,7 @@ import Testing
     @Test func junitIsValidAndKeepsRetriesAsSurefireDoes() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder, pending: true)
-        let xml = try RunReport.load(run: writer.run.id, from: queue, output: true).render(.junit)
+        let xml = try await RunReport.load(run: writer.run.id, from: queue, output: true).render(.junit)
         let path = try folder.write("junit.xml", xml)
         #expect(!xml.unicodeScalars.contains { $0.value < 0x20 && ![0x09, 0x0A, 0x0D].contains($0.value) },
                 "no character XML 1.0 forbids")
@@ -203,7 +203,7 @@ import Testing
     @Test func htmlIsSelfContainedAndEscapesEverything() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let html = try RunReport.load(run: writer.run.id, from: queue).render(.html)
+        let html = try await RunReport.load(run: writer.run.id, from: queue).render(.html)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.components(separatedBy: "<script").count == 2, "only arun's own script")
         #expect(!html.contains(Fixtures.hostile) && !html.contains("<img"))
@@ -234,7 +234,7 @@ import Testing
     @Test func markdownIsCompactAndEscaped() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let markdown = try RunReport.load(run: writer.run.id, from: queue).render(.markdown)
+        let markdown = try await RunReport.load(run: writer.run.id, from: queue).render(.markdown)
         #expect(markdown.hasPrefix("### ❌ arun run 1 (complete)"))
         #expect(markdown.contains("| passed | failed | error | skipped | xfailed | xpassed | crashed | timeout | not run | flaky |"))
         #expect(markdown.contains("#### Failures (6)"))
