@@ -34,7 +34,8 @@ enum DatabaseFile {
             }
             throw QueueError.notADatabase(path: path)
         }
-        try inspectSchema(path, verify: verify)
+        // Another arun may be migrating it right now: its tables are judged under the lock only.
+        if underLock { try inspectSchema(path, verify: verify) }
     }
 
     /// Reads the table names on a read-only connection: damage shows as SQLITE_CORRUPT

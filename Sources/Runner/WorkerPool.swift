@@ -33,7 +33,8 @@ public enum WorkerPool {
             while let (id, error) = await group.next() {
                 guard let error else { continue }
                 if failure != nil || control.isStopping {
-                    if failure == nil, !(error is CancellationError) { failure = error }
+                    // Once stopping, only a storage fault is worth telling; the rest follows from the stop.
+                    if failure == nil, (error as? QueueError)?.isStorageFault == true { failure = error }
                     continue
                 }
                 if !isCurable(error) {

@@ -34,8 +34,16 @@ public final class Worker: Sendable {
         try await queue.registerWorker(id: id, run: run.id, host: ProcessInfo.processInfo.hostName, pid: getpid())
         do {
             // Each session is one pytest process; a new one starts only after a crash
-            // or a kill left work behind.
-            while try await session() {}
+            // or a kill left work behind, or after a kill during start-up (three in a row at most).
+            var killedStarting = 0
+            while true {
+                do {
+                    guard try await session() else { break }
+                    killedStarting = 0
+                } catch let error as WorkerError where error.killedWhileStarting && killedStarting < 3 {
+                    killedStarting += 1
+                }
+            }
         } catch {
             // Its job goes back at once (no lease to wait for); briefly, as the error may be a lock.
             if let queue = queue as? SQLiteQueue {
@@ -134,6 +142,8 @@ public final class Worker: Sendable {
         case .drained:
             return false
         case .didNotStart:
+            // Stopped (Ctrl-C, -x elsewhere) while it started: not a pytest that cannot start.
+            if control.isStopping { return false }
             let status = Self.describe(outcome.terminationStatus)
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw WorkerError.pytestDidNotStart(status: status, output: String(output.suffix(4000)), log: log.path)

@@ -19,6 +19,13 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// pytest was killed by a signal before it was ready (the OOM killer, a `kill -9`):
+    /// a fault of the moment, worth another start, not a broken configuration.
+    public var killedWhileStarting: Bool {
+        if case let .pytestDidNotStart(status, _, _) = self { return status.hasPrefix("killed by signal") }
+        return false
+    }
+
     /// pytest's own usage error (4) stays 4; anything else is internal (3).
     public var exitCode: Int32 {
         switch self {
