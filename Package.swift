@@ -91,10 +91,13 @@ let package = Package(
         // Helpers shared by the test targets: temporary folders, generated suites,
         // the built executables, child processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What every store backend must do, write and read side: any backend's test target runs it.
+        .target(name: "QueueConformance", dependencies: ["Queue"], path: "Tests/QueueConformance"),
         // Tests that check the database's rows themselves read them with GRDB.
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport", grdb]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "QueueConformance", "TestSupport", grdb]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Pytest", "Worker"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Queue", "Planner", "Pytest", "Worker", "TestSupport"]),
         .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport", grdb]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport", grdb], exclude: ["junit.xsd"]),
         // Real faults against the built `arun`: kill -9, SIGSTOP, held locks, full and read-only disks.

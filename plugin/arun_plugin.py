@@ -48,6 +48,10 @@ it (the next start, or job_done):
           (fields after "duration" are left out when null or false)
       {"ev":"job_done","job","stopped"}   stopped: -x/--maxfail reason or null
       {"ev":"protocol_error","message"}   unreadable control line (skipped)
+      {"ev":"refused","job","status","message"}  the job raised out of pytest's
+          hooks (a collection hook, a warning turned error by filterwarnings):
+          pytest then reports INTERNALERROR and exits with "status" (3), as
+          serial pytest would; "message" is the INTERNALERROR's last lines.
 
     "outcome" is pytest's verdict for the test, one of passed | failed |
     error | skipped | xfailed | xpassed (a strict xpass is "failed").
@@ -73,16 +77,20 @@ it (the next start, or job_done):
     Between jobs the session state is reset (testsfailed, shouldstop,
     shouldfail) and every test item is new; modules stay imported.  The
     process's exit code sums up all jobs: 1 if a test failed, 5 if nothing
-    was ever collected, else 0.  Collection errors never stop a job: they are
-    listed in job_start and the ids they swallowed are in "missing".
+    was ever collected, else 0.  Collection errors are listed in job_start (the
+    ids they swallowed are in "missing"); as in pytest, the job then runs
+    nothing and job_done says "Interrupted: N errors during collection",
+    unless --continue-on-collection-errors, where it runs what collected.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
 import sys
+import traceback
 
 import pytest
 
@@ -269,6 +277,25 @@ def _one_line_message(report) -> str | None:
     if len(line) > _MAX_MESSAGE:
         line = line[: _MAX_MESSAGE - 3] + "..."
     return line or None
+
+
+def _collection_warnings(config):
+    """The warnings filters pytest applies while it collects (``filterwarnings``
+    ini, ``-W``), so a warning at import or in a collection hook fails the same
+    way as in ``pytest``'s own collection phase (pytest wraps only its
+    ``pytest_collection`` hook in them; serve mode collects per job)."""
+    try:
+        from _pytest.warnings import catch_warnings_for_item
+    except ImportError:
+        return contextlib.nullcontext()
+    return catch_warnings_for_item(config, ihook=config.hook, when="collect", item=None)
+
+
+def _internal_error_lines(error: BaseException) -> str:
+    """The lines pytest ends an INTERNALERROR with: the exception itself."""
+    lines = traceback.format_exception_only(type(error), error)
+    text = "".join("INTERNALERROR> " + line for line in "".join(lines).splitlines(True))
+    return _tail_chars(text.rstrip("\n"), _MAX_MESSAGE)
 
 
 def _collect_error(report) -> dict:
@@ -782,7 +809,20 @@ class _ServeMode:
                 if "job" not in message:
                     self._emit({"ev": "protocol_error", "message": "control line has no job"})
                     continue
-                collected, failed = self._run_job(session, message)
+                try:
+                    collected, failed = self._run_job(session, message)
+                except Exception as error:
+                    # What serial pytest would end with INTERNALERROR (exit 3):
+                    # say so, then let pytest's own handling report it.
+                    self._emit(
+                        {
+                            "ev": "refused",
+                            "job": message["job"],
+                            "status": 3,
+                            "message": _internal_error_lines(error),
+                        }
+                    )
+                    raise
                 total_collected += collected
                 total_failed += failed
         return total_collected, total_failed
@@ -830,6 +870,9 @@ class _ServeMode:
         items = self._collect(session, list(files), set(nodeids), errors)
         got = {item.nodeid for item in items}
         missing = [nodeid for nodeid in nodeids if nodeid not in got]
+        interrupted = self._interrupted(errors)
+        if interrupted:
+            items = []
         self._emit(
             {
                 "ev": "job_start",
@@ -839,7 +882,7 @@ class _ServeMode:
                 "errors": errors,
             }
         )
-        return self._run_items(session, job, items)
+        return self._run_items(session, job, items, interrupted)
 
     def _run_files_job(self, session, job, files: list, errors: list) -> tuple[int, int]:
         """A job of whole files: everything they hold runs, and job_start lists it
@@ -861,6 +904,10 @@ class _ServeMode:
                 rel = os.path.relpath(item.path, root).replace(os.sep, "/")
                 rel_cache[item.path] = rel
             described.append([item.nodeid, rel, sorted({m.name for m in item.iter_markers()})])
+        # Listed (the run records them not run) but not run.
+        interrupted = self._interrupted(errors)
+        if interrupted:
+            items = []
         self._emit(
             {
                 "ev": "job_start",
@@ -871,14 +918,22 @@ class _ServeMode:
                 "items": described,
             }
         )
-        return self._run_items(session, job, items)
+        return self._run_items(session, job, items, interrupted)
 
-    def _run_items(self, session, job, items: list) -> tuple[int, int]:
+    def _interrupted(self, errors: list) -> str | None:
+        """pytest runs nothing once collection failed (unless
+        --continue-on-collection-errors): neither does the job, and job_done
+        says why in pytest's words."""
+        if not errors or getattr(self.config.option, "continue_on_collection_errors", False):
+            return None
+        count = len(errors)
+        return f"Interrupted: {count} error{'s' if count != 1 else ''} during collection"
+
+    def _run_items(self, session, job, items: list, stopped: str | None = None) -> tuple[int, int]:
         # Each job counts its own failures, so -x/--maxfail stop this job only.
         session.testsfailed = 0
         _unset_stop_flags(session)
         hook = self.config.hook
-        stopped = None
         last = len(items) - 1
         for i, item in enumerate(items):
             # nextitem=None after the last item tears everything down, session
@@ -910,7 +965,8 @@ class _ServeMode:
         reported = len(errors)
         try:
             try:
-                return list(session.perform_collect(args))
+                with _collection_warnings(self.config):
+                    return list(session.perform_collect(args))
             except pytest.UsageError:
                 pass
             # Some argument was refused (vanished file, a "[" in a path, an
@@ -920,7 +976,8 @@ class _ServeMode:
             items: list = []
             for arg in args:
                 try:
-                    items.extend(session.perform_collect([arg]))
+                    with _collection_warnings(self.config):
+                        items.extend(session.perform_collect([arg]))
                 except pytest.UsageError as e:
                     errors.append(
                         {

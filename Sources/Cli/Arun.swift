@@ -11,6 +11,7 @@ struct Arun: AsyncParsableCommand {
             Exit codes follow pytest: 0 all passed, 1 tests failed, 2 interrupted or collection errors, \
             3 internal error, 4 usage error, 5 no tests collected.
             """,
+        version: ArunVersion.current,
         subcommands: [RunCommand.self, EnqueueCommand.self, WorkCommand.self, ReportCommand.self, RunsCommand.self,
                       RerunCommand.self, HistoryCommand.self, DurationsCommand.self]
     )

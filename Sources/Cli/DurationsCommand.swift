@@ -18,8 +18,8 @@ struct DurationsCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
 
         func run() async throws {
-            let queue = try database.open()
-            let durations = try await Durations.export(from: queue)
+            let reader = try database.openForReading()
+            let durations = try await Durations.export(from: reader)
             try ReportOutput.write(Durations.json(durations), to: output)
             if let output {
                 FileHandle.standardError.write(Data("arun: wrote \(durations.count) durations to \(output)\n".utf8))

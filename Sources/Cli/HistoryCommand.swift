@@ -19,11 +19,11 @@ struct HistoryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let queue = try database.open()
-        _ = try queue.runOrLatest(nil)  // a database without runs is the user's mistake
+        let reader = try database.openForReading()
+        _ = try await reader.runOrLatest(nil)  // a database without runs is the user's mistake
         let history: TestHistory
         do {
-            history = try await TestHistory.load(nodeid: nodeid, from: queue, limit: limit)
+            history = try await TestHistory.load(nodeid: nodeid, from: reader, limit: limit)
         } catch let error as ReportError {
             throw UsageError(error.description)
         }

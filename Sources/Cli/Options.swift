@@ -3,6 +3,7 @@ import Foundation
 import Planner
 import Pytest
 import Queue
+import Runner
 import Worker
 
 /// `--db PATH` (else `ARUN_DB`, else `.arun/arun.db`).
@@ -31,15 +32,18 @@ struct DatabaseOptions: ParsableArguments {
         return try SQLiteQueue(path: path, configuration: configuration)
     }
 
+    /// For commands that only read: creates, migrates and locks nothing.
+    func openForReading() throws -> SQLiteReader { try SQLiteReader(readingAt: path) }
+
     /// Folder for a run's pytest logs, beside the database.
     func logDirectory(run: RunID) -> URL {
         URL(fileURLWithPath: path).deletingLastPathComponent().appending(path: "logs/run-\(run)")
     }
 }
 
-/// `--python PATH` (else `ARUN_PYTHON`, else python3).
+/// `--python PATH` (else `ARUN_PYTHON`, else the Python beside arun, else python3).
 struct PythonOptions: ParsableArguments {
-    @Option(name: .long, help: "The Python that runs pytest (default: $ARUN_PYTHON or python3).")
+    @Option(name: .long, help: "The Python that runs pytest (default: $ARUN_PYTHON, else the python3 beside arun, as in the venv arun was installed into, else python3 on PATH).")
     var python: String?
 
     var interpreter: PythonInterpreter { PythonInterpreter(explicit: python) }
@@ -149,11 +153,14 @@ struct WorkerModeOptions: ParsableArguments {
         if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
         if let maxWorkerRestart, maxWorkerRestart < 0 { throw ValidationError("--max-worker-restart must be 0 or more") }
     }
+
+    /// `--mp` true, `--mt` false, neither nil (a resumed run keeps its own).
+    var given: Bool? { multiProcess ? true : (multiTask ? false : nil) }
 }
 
 struct WorkerOptions: ParsableArguments {
-    @Option(help: "Seconds a job's lease lasts without a heartbeat.")
-    var lease: Double = 60
+    @Option(help: "Seconds a job's lease lasts without a heartbeat (default: 60, or the run's own).")
+    var lease: Double?
 
     @Option(name: .customLong("test-timeout"), help: "Kill a test running longer than this many seconds.")
     var testTimeout: Double?
@@ -164,23 +171,9 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "Stop the whole run after this many failures.")
     var maxfail: Int?
 
-    func configuration(python: PythonInterpreter, logDirectory: URL) throws -> WorkerConfiguration {
-        guard lease > 0 else { throw UsageError("--lease must be more than 0 seconds") }
-        if let testTimeout, testTimeout <= 0 { throw UsageError("--test-timeout must be more than 0 seconds") }
-        if let maxfail, maxfail < 1 { throw UsageError("--maxfail must be at least 1") }
-        var configuration = WorkerConfiguration(python: python, logDirectory: logDirectory)
-        configuration.lease = lease
-        configuration.testTimeout = testTimeout
-        configuration.maxFail = exitFirst ? 1 : maxfail
-        return configuration
-    }
-
-    /// The arguments that carry these options to `arun work` children.
-    var forwarded: [String] {
-        var arguments = ["--lease", String(lease)]
-        if let testTimeout { arguments += ["--test-timeout", String(testTimeout)] }
-        if exitFirst { arguments.append("-x") } else if let maxfail { arguments += ["--maxfail", String(maxfail)] }
-        return arguments
+    /// The options given on the command line (nil when not given): they override a run's stored settings.
+    var given: RunSettings {
+        RunSettings(lease: lease, testTimeout: testTimeout, maxFail: exitFirst ? 1 : maxfail)
     }
 }
 

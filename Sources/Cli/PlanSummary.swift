@@ -32,12 +32,13 @@ enum PlanSummary {
 
 extension PlanOptions {
     /// The planning these flags ask for, from the current folder.
-    func planning(python: PythonOptions, pytestArgs: [String], workers: Int) throws -> Planning {
+    func planning(python: PythonOptions, pytestArgs: [String], workers: Int,
+                  execution: RunSettings = RunSettings()) throws -> Planning {
         let directory = FileManager.default.currentDirectoryPath
         let request = PlanRequest(
             paths: paths, pytestArgs: pytestArgs, mode: try mode(directory: directory), workers: workers,
             shard: try shard(), durationsFile: try durationsFromFile(), directory: directory,
             python: python.interpreter)
-        return Planning(request: request, name: name, warn: PlanSummary.warn)
+        return Planning(request: request, name: name, execution: execution, warn: PlanSummary.warn)
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
-import Worker
 
 /// `arun report`: what a run did, from the database, in five formats.
 struct ReportCommand: AsyncParsableCommand {
@@ -40,14 +39,12 @@ struct ReportCommand: AsyncParsableCommand {
         let statuses = try reportUsage { try status.map(RunReport.parseStatuses) }
         let report: RunReport
         if merge.isEmpty {
-            let queue = try database.open()
-            // Runs whose workers all died show as interrupted from now on.
-            _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
-            let id = try queue.runOrLatest(run).id
-            report = try await RunReport.load(run: id, from: queue, output: format.needsOutput)
+            let reader = try database.openForReading()
+            let id = try await reader.runOrLatest(run).id
+            report = try await RunReport.load(run: id, from: reader, output: format.needsOutput)
         } else {
             do {
-                report = try await RunReport.merge(paths: merge, output: format.needsOutput) { try SQLiteQueue(path: $0) }
+                report = try await RunReport.merge(paths: merge, output: format.needsOutput) { try SQLiteReader(readingAt: $0) }
             } catch let error as ReportError {
                 throw UsageError(error.description)
             }

@@ -49,12 +49,19 @@ struct RerunCommand: AsyncParsableCommand {
             return
         }
         Console.print("run \(target.id): \(retried) failing test\(retried == 1 ? "" : "s") queued again as the next attempt")
-        let control = WorkerControl(grace: 3)
+        let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
-        let execution = try RunWiring(database: database, python: python, options: options,
-                                      multiProcess: mode.multiProcess, maxWorkerRestarts: mode.maxWorkerRestart).execution(run: target.id, queue: queue)
+        // Continue as the run was started (its test timeout, lease, -x…); options given again win.
+        var given = options.given
+        given.workers = workers?.value
+        given.workerProcesses = mode.given
+        let settings = target.settings.overridden(by: given)
+        let execution = try RunWiring(database: database, settings: settings, python: python,
+                                      maxWorkerRestarts: mode.maxWorkerRestart)
+            .execution(run: target.id, queue: queue)
         let code = try await RunWiring.finish(execution, target: target, queue: queue,
-                                              workers: workers?.value ?? WorkerCount.cpuCount, control: control, trap: trap)
+                                              workers: workers?.value ?? settings.workers ?? WorkerCount.cpuCount,
+                                              control: control, trap: trap)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -29,8 +29,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var mode: WorkerModeOptions
 
-    @Option(help: "Run failing tests again up to this many times; a test that then passes is flaky.")
-    var retries = 0
+    @Option(help: "Run failing tests again up to this many times; a test that then passes is flaky (default: 0).")
+    var retries: Int?
 
     @Flag(name: .customLong("fail-on-flaky"), help: "Exit 1 when a test needed a retry to pass.")
     var failOnFlaky = false
@@ -46,15 +46,26 @@ struct RunCommand: AsyncParsableCommand {
         let queue = try database.open(verifying: true)  // quick_check before this adds to the file
         // Dead workers of this host give their jobs back, and runs they left running are settled.
         try await WorkerRecovery.recover(queue)
-        let control = WorkerControl(grace: 3)
+        let control = WorkerControl()
         let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Void)?
+        var given = options.given
+        given.workers = workers?.value
+        given.workerProcesses = mode.given
+        given.retries = retries
+        given.failOnFlaky = failOnFlaky ? true : nil
+        let settings: RunSettings
         if resume {
             target = try resumable(queue)
+            // Continue as the run was started; options given again win.
+            settings = target.settings.overridden(by: given)
+            workerCount = workers?.value ?? settings.workers ?? workerCount
         } else {
-            let planned = try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount)
+            settings = given
+            let planned = try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount,
+                                            execution: given)
             if planned.request.mode == .automatic {
                 // Create the run now and plan while the workers start their pytest.
                 let workers = workerCount
@@ -77,8 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        let execution = try RunWiring(database: database, python: python, options: options,
-                                      multiProcess: mode.multiProcess, retries: retries, failOnFlaky: failOnFlaky,
+        let execution = try RunWiring(database: database, settings: settings, python: python,
                                       maxWorkerRestarts: mode.maxWorkerRestart)
             .execution(run: target.id, queue: queue)
         let code = try await RunWiring.finish(execution, target: target, queue: queue, workers: workerCount,

@@ -4,31 +4,31 @@ import Reports
 import Runner
 import Worker
 
-/// Wires the options of `run`, `run --resume` and `rerun` to a ``RunExecution`` and
-/// prints how the run ended.
+/// Wires a run's settings (stored, and overridden by the options given) to a
+/// ``RunExecution`` and prints how the run ended. Used by `run`, `run --resume` and `rerun`.
 struct RunWiring {
     var database: DatabaseOptions
+    /// The settings the run continues with.
+    var settings: RunSettings
+    /// The interpreter (a machine's own, so never stored with the run).
     var python: PythonOptions
-    var options: WorkerOptions
-    var multiProcess: Bool
-    var retries = 0
-    var failOnFlaky = false
+    /// Dead workers replaced before the run stops (`--max-worker-restart`; nil: 4 × workers).
     var maxWorkerRestarts: Int?
 
-    /// The run's life for `run`, with workers hosted as the flags ask.
+    /// The run's life, with workers hosted as the settings say.
     func execution(run: RunID, queue: any RunStore) throws -> RunExecution {
-        let configuration = try options.configuration(python: python.interpreter,
-                                                      logDirectory: database.logDirectory(run: run))
+        let configuration = try settings.workerConfiguration(python: python.interpreter,
+                                                             logDirectory: database.logDirectory(run: run))
         let hosting: WorkerHosting
-        if multiProcess {
+        if settings.workerProcesses == true {
             var arguments = ["work", "--db", database.path, "--run", String(run),
-                             "--lock-timeout", String(database.lockTimeout)] + options.forwarded
+                             "--lock-timeout", String(database.lockTimeout)] + settings.workerArguments
             if let python = python.python { arguments += ["--python", python] }
             hosting = .processes(WorkerProcesses(arguments: arguments))
         } else {
             hosting = .tasks(configuration)
         }
-        return RunExecution(hosting: hosting, retries: retries, failOnFlaky: failOnFlaky,
+        return RunExecution(hosting: hosting, retries: settings.retries ?? 0, failOnFlaky: settings.failOnFlaky ?? false,
                             maxWorkerRestarts: maxWorkerRestarts, observer: ProgressObserver(queue: queue))
     }
 

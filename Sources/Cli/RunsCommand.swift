@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Queue
 import Reports
-import Worker
 
 /// `arun runs`: the runs in the database, newest first.
 struct RunsCommand: AsyncParsableCommand {
@@ -19,15 +18,13 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let queue = try database.open()
-        // Runs whose workers all died show as interrupted from now on.
-        _ = try? await LockPatience.$seconds.withValue(1) { try await WorkerRecovery.recover(queue) }
-        var ids = try await queue.runIDs()
-        if ids.isEmpty { throw QueueError.noRuns(path: queue.path) }
+        let reader = try database.openForReading()
+        var ids = try await reader.runIDs()
+        if ids.isEmpty { throw QueueError.noRuns(path: reader.path) }
         if let limit { ids = Array(ids.prefix(limit)) }
         if !json { Console.print(RunListing.textHeader) }
         for id in ids {
-            let summary = try await RunSummary.load(run: id, from: queue)
+            let summary = try await RunSummary.load(run: id, from: reader)
             Console.print(json ? RunListing.jsonLine(summary) : RunListing.textLine(summary))
         }
     }

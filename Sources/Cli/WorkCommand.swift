@@ -33,8 +33,10 @@ struct WorkCommand: AsyncParsableCommand {
         let queue = try database.open()
         if supervisor == nil { try await WorkerRecovery.recover(queue) }
         let target = try queue.runOrLatest(run)
-        let configuration = try options.configuration(python: python.interpreter,
-                                                      logDirectory: database.logDirectory(run: target.id))
+        // The run's own settings (lease, test timeout, -x…), overridden by options given here.
+        let settings = target.settings.overridden(by: options.given)
+        let configuration = try settings.workerConfiguration(python: python.interpreter,
+                                                             logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.
         if try await queue.counts(run: target.id).total > 0 { try await queue.setStatus(.running, of: target.id) }
         try await WorkerPool.run(count: workers?.value ?? 1, queue: queue, run: target,

@@ -74,7 +74,9 @@ public struct Collector: Sendable {
                 continue
             }
         }
-        guard finished else {
+        // INTERNALERROR (a collection hook raised, a warning made an error by
+        // filterwarnings): pytest may still end its session, so `done` can be there.
+        guard finished, result.terminationStatus != .exited(3) else {
             if console.contains("No module named pytest") {
                 throw PytestError.pytestMissing(python: invocation.python.command)
             }
@@ -82,7 +84,10 @@ public struct Collector: Sendable {
             if case .exited(4) = result.terminationStatus {
                 throw PlanError.pytestUsage(Self.lastLine(of: console))
             }
-            throw PlanError.collectionFailed(status: "\(result.terminationStatus)", output: Self.lastLine(of: console))
+            var code: Int32?
+            if case let .exited(status) = result.terminationStatus { code = status }
+            throw PlanError.collectionFailed(status: "\(result.terminationStatus)", output: Self.lastLine(of: console),
+                                             code: code)
         }
         return collection
     }

@@ -75,14 +75,12 @@ struct FilePlanner {
         let newJobs = jobs.map {
             NewJob(name: $0.name, estimatedSeconds: $0.seconds, payload: JobPayload(files: $0.files).encoded)
         }
-        var settings = ["mode": request.mode.label, "workers": String(request.workers), "planning": "files"]
-        if let shard = request.shard { settings["shard"] = "\(shard.index)/\(shard.count)" }
         return Plan(
             jobs: newJobs,
             groups: jobs.map { Plan.GroupSummary(name: $0.name, tests: $0.files.count) },
             tests: knownTests, unmatched: unmatched, duplicates: 0, warnings: warnings, collectionErrors: problems,
             workerSeconds: Planner.schedule(jobs.map(\.seconds), workers: request.workers),
-            collectPaths: collectPaths, rootdir: collection.rootdir, settings: settings,
+            collectPaths: collectPaths, rootdir: collection.rootdir,
             files: planned.count)
     }
 

@@ -25,8 +25,6 @@ public struct Plan: Sendable {
     /// Paths pytest collected; workers pass the same so rootdir and conftests match.
     public var collectPaths: [String]
     public var rootdir: String
-    /// The mode's label and parameters, stored on the run.
-    public var settings: [String: String]
     /// Test files the jobs name, for plans of whole files (their tests are collected by
     /// the workers; `tests` then counts those known from earlier runs). Nil otherwise.
     public var files: Int? = nil

@@ -8,7 +8,8 @@ public enum PlanError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflictingModes([String])
     case badExpression(String, reason: String)
     case pytestUsage(String)
-    case collectionFailed(status: String, output: String)
+    /// pytest ended collection without finishing it; `code` is its exit code when it exited.
+    case collectionFailed(status: String, output: String, code: Int32? = nil)
     case noTests(paths: [String])
     case noStrategyTarget(String)
     case durationsUnreadable(path: String, reason: String)
@@ -27,7 +28,7 @@ public enum PlanError: Error, Sendable, Equatable, CustomStringConvertible {
             "invalid mark expression '\(expression)': \(reason); use pytest -m syntax (and, or, not, parentheses)"
         case let .pytestUsage(line):
             "pytest rejected the arguments: \(line)"
-        case let .collectionFailed(status, output):
+        case let .collectionFailed(status, output, _):
             "pytest collection failed (\(status)): \(output)"
         case let .noTests(paths):
             "no tests collected from \(paths.isEmpty ? "the current directory" : paths.joined(separator: " "))"
@@ -38,11 +39,12 @@ public enum PlanError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// pytest's codes: 5 when nothing was collected, 3 when pytest itself failed, 4 otherwise.
+    /// pytest's codes: 5 when nothing was collected, pytest's own code when it stopped
+    /// collecting (2 interrupted, 3 internal error), 4 otherwise.
     public var exitCode: Int32 {
         switch self {
         case .noTests: 5
-        case .collectionFailed: 3
+        case let .collectionFailed(_, _, code): code.flatMap { (2...4).contains($0) ? $0 : nil } ?? 3
         default: 4
         }
     }

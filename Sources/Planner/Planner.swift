@@ -141,25 +141,24 @@ public struct Planner: Sendable {
             jobs = weighted.map { ($0.group, $0.weight + balancer.startupSeconds) }
         }
 
+        // pytest runs nothing after a collection error (unless told to go on): nor does the run.
+        if !problems.isEmpty && !request.pytestArgs.contains("--continue-on-collection-errors") { jobs = [] }
         let newJobs = jobs.map { job in
             NewJob(name: job.group.name, estimatedSeconds: job.seconds,
                    tests: job.group.tests.map { NewTest(nodeid: $0.nodeid, file: $0.file, marks: $0.marks) })
         }
-        var settings = ["mode": request.mode.label, "workers": String(request.workers)]
-        if let shard = request.shard { settings["shard"] = "\(shard.index)/\(shard.count)" }
         return Plan(
             jobs: newJobs,
             groups: jobs.map { Plan.GroupSummary(name: $0.group.name, tests: $0.group.tests.count) },
             tests: newJobs.reduce(0) { $0 + $1.tests.count },
             unmatched: unmatched, duplicates: duplicates, warnings: warnings, collectionErrors: problems,
             workerSeconds: Self.schedule(jobs.map(\.seconds), workers: request.workers),
-            collectPaths: collectPaths, rootdir: collection.rootdir, settings: settings)
+            collectPaths: collectPaths, rootdir: collection.rootdir)
     }
 
     /// Writes the plan as a new run. A failure half-way deletes the run: no half-written runs.
-    public func enqueue(_ plan: Plan, request: PlanRequest, name: String?, into queue: any JobQueue) async throws -> Run {
-        let settings = (try? JSONSerialization.data(withJSONObject: plan.settings, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    public func enqueue(_ plan: Plan, request: PlanRequest, name: String?, settings: RunSettings,
+                        into queue: any JobQueue) async throws -> Run {
         let run = try await queue.createRun(NewRun(
             name: name, directory: request.directory, paths: plan.collectPaths, pytestArgs: request.pytestArgs,
             settings: settings, collectionErrors: plan.collectionErrors))

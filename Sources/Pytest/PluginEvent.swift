@@ -6,6 +6,7 @@ public struct PluginEvent: Sendable, Decodable {
     public enum Kind: String, Sendable, Decodable {
         case item, file, collectError = "collect_error", badExpr = "bad_expr", done
         case ready, jobStart = "job_start", start, result, jobDone = "job_done", protocolError = "protocol_error"
+        case refused
         case unknown
 
         public init(from decoder: any Decoder) throws {
@@ -44,13 +45,15 @@ public struct PluginEvent: Sendable, Decodable {
     public var collected: Int?
     public var missing: [String]?
     public var stopped: String?
+    /// `refused`: the exit code pytest ends with (3, INTERNALERROR).
+    public var status: Int32?
     /// `job_start` of a files job: what its files held.
     public var items: [DescribedItem]?
 
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
         case teardownError = "teardown_error", callOutcome = "call_outcome", subtests
-        case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items
+        case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items, status
     }
 
     /// A test a files job collected: `[nodeid, file, [marks]]` on the wire.

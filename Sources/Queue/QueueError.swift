@@ -21,6 +21,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case busy(path: String, seconds: Double)
     /// A run id that the database does not hold.
     case unknownRun(Int64)
+    /// No database file where a read-only command looked.
+    case missingDatabase(path: String)
     /// The database holds no runs at all.
     case noRuns(path: String)
     /// Any other SQLite failure; these are bugs or a damaged file.
@@ -50,6 +52,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "transaction; end it (`fuser \(path)` shows who), then `arun run --resume`, or raise --lock-timeout"
         case let .unknownRun(id):
             "no run \(id) in this database: list runs with `arun runs`"
+        case let .missingDatabase(path):
+            "no arun database at \(path): pass the right --db (or ARUN_DB), or create it with `arun run` or `arun enqueue`"
         case let .noRuns(path):
             "\(path) holds no runs yet: start one with `arun enqueue` or `arun run`"
         case let .database(message):
@@ -61,7 +65,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// another database, 2 for a stop that can be resumed, 3 for internal failures.
     public var exitCode: Int32 {
         switch self {
-        case .notADatabase, .emptyFile, .damaged, .foreign, .newerSchema, .unwritable, .unknownRun, .noRuns: 4
+        case .notADatabase, .emptyFile, .damaged, .foreign, .newerSchema, .unwritable, .unknownRun, .noRuns, .missingDatabase: 4
         case .busy, .diskFull: 2
         case .database: 3
         }
@@ -71,7 +75,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// rather than being replaced.
     public var isStorageFault: Bool {
         switch self {
-        case .database, .unknownRun, .noRuns: false
+        case .database, .unknownRun, .noRuns, .missingDatabase: false
         default: true
         }
     }

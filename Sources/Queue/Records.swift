@@ -39,13 +39,13 @@ public struct NewRun: Sendable, Equatable {
     public var directory: String
     public var paths: [String]
     public var pytestArgs: [String]
-    /// Free-form JSON object text: planner mode, shard, worker count.
-    public var settings: String
+    /// How the run was started, for the commands that continue it.
+    public var settings: RunSettings
     /// What pytest could not collect while planning.
     public var collectionErrors: [CollectionProblem]
 
     public init(name: String? = nil, directory: String = "", paths: [String] = [],
-                pytestArgs: [String] = [], settings: String = "{}", collectionErrors: [CollectionProblem] = []) {
+                pytestArgs: [String] = [], settings: RunSettings = RunSettings(), collectionErrors: [CollectionProblem] = []) {
         self.name = name
         self.directory = directory
         self.paths = paths
@@ -77,7 +77,7 @@ public struct Run: Sendable, Equatable, Identifiable {
     public var directory: String
     public var paths: [String]
     public var pytestArgs: [String]
-    public var settings: String
+    public var settings: RunSettings
 }
 
 /// A test a job will run. `file` and `marks` are stored once per run.
@@ -112,23 +112,6 @@ public struct NewJob: Sendable, Equatable {
         self.payload = payload
         self.tests = tests
     }
-}
-
-/// A job as stored.
-public struct Job: Sendable, Equatable, Identifiable {
-    public var id: JobID
-    public var runID: RunID
-    public var name: String
-    public var state: JobState
-    public var attempt: Int
-    public var maxAttempts: Int
-    public var estimatedSeconds: Double
-    public var leaseOwner: String?
-    public var leaseExpiresAt: Double?
-    public var startedAt: Double?
-    public var finishedAt: Double?
-    public var payload: String
-    public var error: String?
 }
 
 /// Proof that a worker holds a job. Every write about the job carries it, and

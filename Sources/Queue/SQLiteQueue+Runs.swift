@@ -10,7 +10,7 @@ extension SQLiteQueue {
                 INSERT INTO runs (name, created_at, directory, paths, pytest_args, settings)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [run.name, now, run.directory, JSONText.encode(run.paths),
-                                 JSONText.encode(run.pytestArgs), run.settings])
+                                 JSONText.encode(run.pytestArgs), run.settings.json])
             let id = db.lastInsertedRowID
             for problem in run.collectionErrors {
                 try db.execute(sql: "INSERT INTO collection_errors (run_id, location, message) VALUES (?, ?, ?)",
@@ -35,7 +35,7 @@ extension SQLiteQueue {
         Run(id: row["id"], name: row["name"], createdAt: row["created_at"], startedAt: row["started_at"],
             finishedAt: row["finished_at"], status: RunStatus(rawValue: row["status"]) ?? .planned,
             directory: row["directory"], paths: JSONText.decodeStrings(row["paths"]),
-            pytestArgs: JSONText.decodeStrings(row["pytest_args"]), settings: row["settings"])
+            pytestArgs: JSONText.decodeStrings(row["pytest_args"]), settings: RunSettings(json: row["settings"] ?? "{}"))
     }
 
     public func deleteRun(_ id: RunID) async throws {

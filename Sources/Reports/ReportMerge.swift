@@ -48,9 +48,8 @@ extension RunReport {
                 if !directory.isEmpty, path.hasPrefix(directory + "/") { return String(path.dropFirst(directory.count + 1)) }
                 return path
             }.sorted()
-            let settings = run.settingsObject
-            mode = settings["mode"] ?? ""
-            shardCount = settings["shard"].flatMap { $0.split(separator: "/").last.map(String.init) }
+            mode = run.settings.mode ?? ""
+            shardCount = run.settings.shard.map { String($0.count) }
         }
 
         func difference(from other: Suite) -> String? {
@@ -104,14 +103,13 @@ extension RunReport {
         tests.sort { $0.nodeid.utf8.lexicographicallyPrecedes($1.nodeid.utf8) }
         let missing = tests.filter { $0.outcome == nil }.map(\.nodeid)
 
-        // Shard coverage from the runs' settings ("shard": "I/N").
+        // Shard coverage from the runs' settings.
         var indexes = Set<Int>()
         var count: Int?
         for part in parts {
-            let shard = part.run.settingsObject["shard"]?.split(separator: "/").compactMap { Int($0) } ?? []
-            if shard.count == 2 {
-                indexes.insert(shard[0])
-                count = shard[1]
+            if let shard = part.run.settings.shard {
+                indexes.insert(shard.index)
+                count = shard.count
             }
         }
         let missingShards = count.map { total in (0..<total).filter { !indexes.contains($0) } } ?? []

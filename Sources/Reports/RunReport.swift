@@ -326,16 +326,3 @@ extension RunReport.JobRecord {
                   startedAt: job.startedAt, finishedAt: job.finishedAt, error: job.error, source: source)
     }
 }
-
-extension Run {
-    /// The run's `settings` JSON object, as strings.
-    var settingsObject: [String: String] {
-        guard let data = settings.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return object.compactMapValues { value in
-            if let string = value as? String { return string }
-            if let number = value as? NSNumber { return number.stringValue }
-            return nil
-        }
-    }
-}

@@ -8,12 +8,16 @@ import Reports
 public struct Planning: Sendable {
     public var request: PlanRequest
     public var name: String?
+    /// How the run is to be worked (the worker options given); stored with the run.
+    public var execution: RunSettings
     /// Told the planner's warnings, one line each.
     public var warn: @Sendable (String) -> Void
 
-    public init(request: PlanRequest, name: String?, warn: @escaping @Sendable (String) -> Void) {
+    public init(request: PlanRequest, name: String?, execution: RunSettings = RunSettings(),
+                warn: @escaping @Sendable (String) -> Void) {
         self.request = request
         self.name = name
+        self.execution = execution
         self.warn = warn
     }
 
@@ -27,7 +31,8 @@ public struct Planning: Sendable {
         let plan = try await Planner().plan(request)
         for warning in plan.warnings { warn(warning) }
         guard let queue else { return (plan, nil) }
-        let run = try await Planner().enqueue(plan, request: request, name: name, into: queue)
+        let settings = RunSettings.starting(request, filePlanning: plan.files != nil, execution: execution)
+        let run = try await Planner().enqueue(plan, request: request, name: name, settings: settings, into: queue)
         return (plan, run)
     }
 
@@ -40,7 +45,7 @@ public struct Planning: Sendable {
         request.pytestArgs = try SharedArguments.prepare(request.pytestArgs, in: request.directory)
         let planner = Planner()
         let context = try planner.prepare(request)
-        let settings = #"{"mode":"\#(request.mode.label)","workers":"\#(request.workers)","planning":"files"}"#
+        let settings = RunSettings.starting(request, filePlanning: true, execution: execution)
         let run = try await queue.createRun(NewRun(
             name: name, directory: request.directory, paths: context.collectPaths, pytestArgs: request.pytestArgs,
             settings: settings))

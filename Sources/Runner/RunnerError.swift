@@ -4,6 +4,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case workerProcessFailed(status: Int32)
     /// An `arun work` child stopped on its own (lock timeout, full disk) and said why.
     case workerProcessStopped
+    /// A setting out of range; the message names the flag and its limit.
+    case badSetting(String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
             "a worker process exited with status \(status); its error is printed above"
         case .workerProcessStopped:
             "a worker process stopped the run; its reason is printed above; finish it with `arun run --resume`"
+        case .badSetting(let message):
+            message
         }
     }
 
@@ -19,6 +23,7 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .workerProcessFailed(let status): status == 4 ? 4 : 3
         case .workerProcessStopped: 2
+        case .badSetting: 4
         }
     }
 }

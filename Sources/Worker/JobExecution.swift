@@ -51,6 +51,9 @@ extension Worker {
         // Results still to come once job_start has said how many tests run; at zero the
         // next line is job_done, and it is read at once.
         var awaiting = Int.max
+        // pytest runs nothing after a collection error: the plugin ran none of this job,
+        // and the run stops once it is done.
+        var collectionStopsRun = false
         while let event = await reader.next(coalescing: awaiting > 0) {
             switch event.ev {
             case .jobStart:
@@ -58,6 +61,7 @@ extension Worker {
                 if case let .list(problems)? = event.errors, !problems.isEmpty {
                     try await queue.addCollectionErrors(
                         problems.map { CollectionProblem(location: $0.location, message: $0.message) }, run: run.id)
+                    collectionStopsRun = !run.pytestArgs.contains("--continue-on-collection-errors")
                 }
                 if collectsFiles, let items = event.items {
                     let found = items.map { NewTest(nodeid: $0.nodeid, file: $0.file, marks: $0.marks) }
@@ -85,12 +89,21 @@ extension Worker {
                 recorded.insert(test.testID)
                 batch.append(ResultMapping.result(from: event, test: test, startedAt: startedAt.removeValue(forKey: nodeid) ?? now,
                                                   now: now))
+            case .refused:
+                // Serial pytest would stop here too (INTERNALERROR): so does the run.
+                _ = try await queue.release(claim)
+                throw WorkerError.pytestRefused(status: event.status ?? 3, message: event.message ?? "",
+                                                log: configuration.logDirectory.appending(path: "\(id).log").path)
             case .jobDone:
                 let reason = event.stopped.map { "pytest stopped the job: \($0)" } ?? "pytest did not report this test"
                 for test in tests where !recorded.contains(test.testID) {
                     batch.append(ResultMapping.synthetic(test, .notRun, message: "not run: \(reason)", startedAt: nil, now: now))
                 }
                 try await flush(&batch, claim: claim, state: state)
+                if collectionStopsRun, !self.control.isStopping {
+                    try await queue.cancel(run: run.id)
+                    self.control.stop(.failFast)
+                }
                 return nil
             default:
                 continue

@@ -14,8 +14,6 @@ public struct WorkerConfiguration: Sendable {
     /// Results are written in batches: at most this many, or this many seconds apart.
     public var flushCount = 256
     public var flushInterval = 0.5
-    /// After SIGTERM, how long pytest may take to stop before SIGKILL.
-    public var stopGrace = 3.0
     /// Where each worker's pytest output (stderr) is kept.
     public var logDirectory: URL
 

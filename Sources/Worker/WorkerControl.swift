@@ -20,6 +20,7 @@ public final class WorkerControl: Sendable {
     private let state = Mutex(State())
     private let grace: Double
 
+    /// `grace`: after SIGTERM, how long pytest may take to stop before SIGKILL.
     public init(grace: Double = 3) {
         self.grace = grace
     }

@@ -6,6 +6,9 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
     case pytestDidNotStart(status: String, output: String, log: String)
     /// More workers died than `--max-worker-restart` allows replacing.
     case restartLimit(deaths: Int, limit: Int, last: String)
+    /// pytest stopped where serial pytest stops too: an error raised out of its hooks
+    /// while a job collected (a plugin's hook, a warning made an error by filterwarnings).
+    case pytestRefused(status: Int32, message: String, log: String)
 
     public var description: String {
         switch self {
@@ -16,6 +19,11 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
         case let .restartLimit(deaths, limit, last):
             return "stopped: \(deaths) workers died, more than --max-worker-restart \(limit) allows replacing "
                 + "(the last: \(last)); find what kills them, then `arun run --resume` (or raise --max-worker-restart)"
+        case let .pytestRefused(_, message, log):
+            // pytest's own last INTERNALERROR line first, as `pytest` would end.
+            let last = message.split(separator: "\n").last.map(String.init) ?? "INTERNALERROR"
+            return "\(last) (pytest stopped with an internal error while collecting, as serial pytest does; "
+                + "nothing more runs, full output in \(log))"
         }
     }
 
@@ -31,6 +39,7 @@ public enum WorkerError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .pytestDidNotStart(status, _, _): status == "exit code 4" ? 4 : 3
         case .restartLimit: 2
+        case let .pytestRefused(status, _, _): status
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import QueueConformance
 import TestSupport
 import Testing
 
@@ -9,6 +10,10 @@ import Testing
     func conformance(_ name: String) async throws {
         let folder = try TemporaryFolder()
         let check = try #require(QueueConformance.all.first { $0.0 == name }?.1)
-        try await check { try SQLiteQueue(path: folder.file("\(UUID().uuidString).db")) }
+        try await check { clock in
+            var configuration = SQLiteQueueConfiguration()
+            configuration.clock = { clock.now }
+            return try SQLiteQueue(path: folder.file("\(UUID().uuidString).db"), configuration: configuration)
+        }
     }
 }

@@ -61,9 +61,11 @@ struct CommandTests {
         try folder.write("bad.json", "[1, 2, 3]")
         let arun = Arun(folder)
         let db = folder.file("runs.db")
+        _ = try SQLiteQueue(path: folder.file("empty.db"))
         let cases: [([String], String)] = [
             (["report", "--db", db, "--run", "42"], "no run 42"),
             (["report", "--db", folder.file("empty.db")], "holds no runs"),
+            (["report", "--db", folder.file("missing.db")], "no arun database"),
             (["report", "--db", db, "--format", "pdf"], "pdf"),
             (["report", "--db", db, "--status", "failed,bogus"], "unknown status bogus"),
             (["report", "--db", db, "--format", "junit", "--status", "failed"], "--status"),

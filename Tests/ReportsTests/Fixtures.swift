@@ -56,7 +56,7 @@ struct RunWriter {
                       directory: String = "/work/suite", settings: String = #"{"mode":"automatic","workers":"2"}"#,
                       collectionErrors: [CollectionProblem] = []) async throws -> RunWriter {
         let run = try await queue.createRun(NewRun(name: name, directory: directory, paths: paths, pytestArgs: [],
-                                                   settings: settings, collectionErrors: collectionErrors))
+                                                   settings: RunSettings(json: settings), collectionErrors: collectionErrors))
         try await queue.setStatus(.running, of: run.id)
         return RunWriter(queue: queue, clock: clock, run: run)
     }

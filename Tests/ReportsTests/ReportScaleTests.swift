@@ -15,7 +15,7 @@ struct ReportScaleTests {
     static func generate(path: String, count: Int) async throws -> RunID {
         let queue = try SQLiteQueue(path: path)
         let run = try await queue.createRun(NewRun(name: "scale", directory: "/suite", paths: ["tests"],
-                                                   settings: #"{"mode":"automatic"}"#))
+                                                   settings: RunSettings(mode: "automatic")))
         try fill(path: path, run: run, count: count)
         return run.id
     }

@@ -633,14 +633,17 @@ def test_serve_three_jobs_fixtures_missing_and_collect_errors(tmp_path):
         res = results(events)
         assert all(r["outcome"] == "passed" for r in res.values()), res
         assert start["collected"] == len(res)
-        # Module and session fixtures were torn down before job_done.
-        expected_log += ["session-setup", "xunit-setup", "module-setup", "module-teardown", "session-teardown"]
+        if res:
+            # Module and session fixtures were torn down before job_done.
+            expected_log += ["session-setup", "xunit-setup", "module-setup", "module-teardown", "session-teardown"]
         assert log.read_text().split() == expected_log
 
     assert start["missing"] == ["test_jobs.py::test_nope", "nodir/test_gone.py::test_x", "test_broken.py::test_z"]
     assert [e["location"] for e in start["errors"]] == ["test_broken.py"]
     assert "no_such_module_arun" in start["errors"][0]["message"]
-    assert list(res) == ["test_jobs.py::test_a", "test_jobs.py::test_p[2]"]
+    # As pytest: after a collection error nothing of the job runs.
+    assert res == {} and start["collected"] == 0
+    assert events[-1]["stopped"] == "Interrupted: 1 error during collection"
 
     if HAS_SUBTESTS:
         first = results(serve.job(["test_flaky.py::test_flaky"]))["test_flaky.py::test_flaky"]
@@ -777,3 +780,62 @@ def test_serve_last_failed(tmp_path):
     events = serve.job(["test_lf.py::test_bad"])
     assert [r["outcome"] for r in results(events).values()] == ["failed"]
     assert serve.quit() == 1
+
+
+# Suites pytest refuses, or not, before running a test (issue 16): with
+# filterwarnings = error, a warning raised while collecting is an error.
+STRICT_INI = {"pytest.ini": "[pytest]\nfilterwarnings =\n    error\n", "test_ok.py": "def test_ok():\n    pass\n"}
+
+
+def _last_internal_error(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("INTERNALERROR>")]
+    return lines[-1] if lines else ""
+
+
+def test_serve_refuses_a_warning_in_a_collection_hook_as_pytest_does(tmp_path):
+    conftest = (
+        "import warnings\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    warnings.warn(UserWarning('modifyitems says no'))\n"
+    )
+    root = write_suite(tmp_path / "suite", {**STRICT_INI, "conftest.py": conftest})
+    serial = run_pytest(root, "-p", "no:cacheprovider", plugin=False)
+    assert serial.returncode == 3
+    expected = _last_internal_error(serial.stdout + serial.stderr)
+    assert expected == "INTERNALERROR> UserWarning: modifyitems says no"
+
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    serve.send({"job": 1, "tests_file": None, "tests": ["test_ok.py::test_ok"]})
+    refused = serve.next()
+    assert refused["ev"] == "refused" and refused["job"] == 1 and refused["status"] == 3
+    assert refused["message"].splitlines()[-1] == expected
+    assert serve.next() is None  # nothing ran; pytest ended
+    assert serve.proc.wait(TIMEOUT) == 3
+    assert expected in serve.stderr()
+
+
+def test_serve_turns_import_warnings_into_collection_errors_as_pytest_does(tmp_path):
+    files = {**STRICT_INI, "test_warn.py": "import warnings\nwarnings.warn(UserWarning('import says no'))\n"
+             "def test_w():\n    pass\n"}
+    root = write_suite(tmp_path / "suite", files)
+    serial = run_pytest(root, "-p", "no:cacheprovider", plugin=False)
+    assert serial.returncode == 2
+    assert "ERROR collecting test_warn.py" in serial.stdout and "UserWarning: import says no" in serial.stdout
+
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    events = serve.job(["test_warn.py::test_w", "test_ok.py::test_ok"])
+    start = events[0]
+    assert [e["location"] for e in start["errors"]] == ["test_warn.py"]
+    assert "UserWarning: import says no" in start["errors"][0]["message"]
+    assert "test_warn.py::test_w" in start["missing"]
+    serve.quit()
+
+
+def test_serve_runs_a_suite_whose_configure_hook_warns_as_pytest_does(tmp_path):
+    # pytest applies the ini filters to collection, not to pytest_configure.
+    conftest = "import warnings\ndef pytest_configure(config):\n    warnings.warn(DeprecationWarning('configure'))\n"
+    root = write_suite(tmp_path / "suite", {**STRICT_INI, "conftest.py": conftest})
+    assert run_pytest(root, "-p", "no:cacheprovider", plugin=False).returncode == 0
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    assert results(serve.job(["test_ok.py::test_ok"]))["test_ok.py::test_ok"]["outcome"] == "passed"
+    assert serve.quit() == 0
