@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Pytest", "Worker"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Queue", "Planner", "Pytest", "Worker", "TestSupport"]),
         .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport", grdb]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport", grdb], exclude: ["junit.xsd"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport", grdb], exclude: ["junit.xsd", "junit-10.xsd"]),
         // Real faults against the built `arun`: kill -9, SIGSTOP, held locks, full and read-only disks.
         .testTarget(name: "FaultTests", dependencies: ["TestSupport", grdb]),
     ]

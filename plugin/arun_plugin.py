@@ -33,6 +33,9 @@ Control lines (parent -> child stdin), one JSON object per line:
           "tests": [...] array is accepted instead of "tests_file".
       {"job": ID, "files": [PATH, ...]}  every test of these files (relative
           to rootdir); job_start then lists them in "items".
+      Either may carry "maxfail": N, the failures the run may still take
+          (-x/--maxfail across jobs): the job stops where pytest would stop
+          after N more failures; absent, pytest's own --maxfail applies.
       {"quit": true} or EOF  ends the loop; pytest then finishes normally.
 
 Events (child stdout), one JSON object per line.  Each line is written as it
@@ -44,7 +47,8 @@ it (the next start, or job_done):
           "items":[[nodeid, file, [marks]], ...]  (files jobs only)}
       {"ev":"start","nodeid"}
       {"ev":"result","nodeid","outcome","duration","message","details",
-          "stdout","stderr","teardown_error","call_outcome","subtests"}
+          "stdout","stderr","teardown_error","call_outcome","subtests",
+          "sections","head","skip_location","crash"}
           (fields after "duration" are left out when null or false)
       {"ev":"job_done","job","stopped"}   stopped: -x/--maxfail reason or null
       {"ev":"protocol_error","message"}   unreadable control line (skipped)
@@ -58,7 +62,17 @@ it (the next start, or job_done):
     "message" is one line (crash message, skip/xfail reason) or null;
     "details" the failure text(s), at most 20,000 characters, end kept;
     "stdout"/"stderr" the captured output (null if none or -s), at most
-    64 KiB of UTF-8 each, end kept; "duration" is setup+call+teardown
+    64 KiB of UTF-8 each, end kept; "sections" the captured sections pytest
+    prints under a failure or error ([title, text] pairs such as ["Captured
+    stdout call", "..."] and ["Captured log setup", "..."], from every phase,
+    as --show-capture keeps them), for failed and errored tests and, with -rP
+    or -rA, for passed ones; at most 32 KiB of UTF-8 together, the end of
+    each kept; "head" pytest's headline for the test ("TestK.test_y[1]");
+    "crash" the whole crash message when it has several lines (pytest
+    prints it so in the short test summary on CI);
+    "skip_location" where a skip is reported in the short test summary
+    ("tests/test_a.py:12", or the file alone for a skip mark, as pytest folds
+    them); "duration" is setup+call+teardown
     seconds; "subtests" is null or {"passed","failed","skipped","xfailed",
     "failures": [{"description","message"}] (at most 50)}.
     To rebuild pytest's terminal totals: count each "outcome" once, except
@@ -102,6 +116,7 @@ _MAX_DETAILS = 20_000  # characters, the end is kept (where the error is)
 _MAX_OUTPUT = 64 * 1024  # bytes of UTF-8 per captured stream, end kept
 _MAX_MESSAGE = 2_000  # characters of the one-line message
 _MAX_SUBTEST_FAILURES = 50
+_MAX_SECTIONS = 32 * 1024  # bytes of UTF-8 of one test's captured sections together
 
 
 # --------------------------------------------------------------------------
@@ -214,6 +229,52 @@ def _tail_bytes(text: str) -> str:
     return marker + data[-keep:].decode("utf-8", "ignore")
 
 
+def _tail_bytes_within(text: str, limit: int) -> str:
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text
+    marker = f"[... {len(data) - limit} bytes truncated ...]\n"
+    keep = max(0, limit - len(marker.encode()))
+    return marker + data[len(data) - keep :].decode("utf-8", "ignore")
+
+
+def _shown_sections(report, showcapture: str) -> list:
+    """The captured sections pytest prints under a report (its _outrep_summary
+    and teardown sections): [title, text] pairs, filtered by --show-capture,
+    within _MAX_SECTIONS together (each section keeps its end)."""
+    if showcapture == "no":
+        return []
+    picked = [
+        [title, content]
+        for title, content in getattr(report, "sections", ())
+        if content and (showcapture == "all" or showcapture in title)
+    ]
+    total = sum(len(content) for _, content in picked)
+    if total * 4 > _MAX_SECTIONS:
+        sizes = [len(content.encode("utf-8", "replace")) for _, content in picked]
+        if sum(sizes) > _MAX_SECTIONS:
+            share = _MAX_SECTIONS // len(picked)
+            for pair in picked:
+                pair[1] = _tail_bytes_within(pair[1], share)
+    return picked
+
+
+def _skip_location(report, startpath) -> str | None:
+    """Where the short test summary places a skip: "path:line", or the file
+    alone for a skip mark (pytest folds those per file)."""
+    longrepr = report.longrepr
+    if not (isinstance(longrepr, tuple) and len(longrepr) == 3):
+        return None
+    try:
+        # pytest's own folding rule (it changes between versions).
+        from _pytest.terminal import _folded_skips
+
+        _, fspath, lineno, _ = _folded_skips(startpath, [report])[0]
+    except Exception:
+        fspath, lineno, _ = longrepr
+    return str(fspath) if lineno is None else f"{fspath}:{lineno}"
+
+
 def _error_lines(text: str) -> str:
     """The gist of a pytest traceback: the last entry's header, source line
     and its "E   ..." lines.  Used for collection errors, whose reports have
@@ -243,10 +304,34 @@ def _error_lines(text: str) -> str:
 
 
 def _report_text(report) -> str:
+    """The failure text exactly as pytest's terminal prints it under a headline
+    (longreprtext strips the first line's indentation and the blank line
+    before a traceback); trailing newlines dropped."""
     try:
-        return report.longreprtext
+        import io
+
+        from _pytest._io import TerminalWriter
+
+        out = io.StringIO()
+        writer = TerminalWriter(file=out)
+        writer.hasmarkup = False
+        report.toterminal(writer)
+        return out.getvalue().rstrip("\n")
     except Exception:  # a plugin's odd longrepr must not kill the worker
-        return str(report.longrepr)
+        try:
+            return report.longreprtext
+        except Exception:
+            return str(report.longrepr)
+
+
+def _crash_message(report) -> str | None:
+    """The whole crash message when it has more than one line (pytest prints it
+    whole in the short test summary on CI); None otherwise."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if isinstance(message, str) and "\n" in message.strip():
+        return _tail_chars(message.strip(), _MAX_MESSAGE)
+    return None
 
 
 def _one_line_message(report) -> str | None:
@@ -715,8 +800,23 @@ class _ServeMode:
         # list its collection errors go to.
         self.wanted: set | None = None
         self.job_errors: list | None = None
+        # The current job's failure budget ("maxfail" in its control line).
+        self.job_maxfail: int | None = None
         # Encoded events waiting for the next write (see _hold).
         self._held = b""
+        # What pytest's terminal would show: -r characters (P: passed tests' output
+        # too) and --show-capture.
+        option = config.option
+        self.show_capture = getattr(option, "showcapture", "all") or "all"
+        try:
+            from _pytest.terminal import getreportopt
+
+            reportopts = getreportopt(config)
+        except Exception:
+            reportopts = getattr(option, "reportchars", "") or ""
+        self.passes_output = "P" in reportopts or "A" in reportopts
+        self.xpasses_output = "X" in reportopts
+        self.startpath = getattr(config.invocation_params, "dir", None) or config.rootpath
         # Per-test accumulation between logstart and logfinish.
         self._reset_test()
 
@@ -847,6 +947,8 @@ class _ServeMode:
     def _run_job(self, session, message: dict) -> tuple[int, int]:
         job = message["job"]
         errors: list = []
+        budget = message.get("maxfail")
+        self.job_maxfail = budget if isinstance(budget, int) and budget > 0 else None
         if isinstance(message.get("files"), list):
             return self._run_files_job(session, job, message["files"], errors)
         nodeids = self._read_nodeids(message, errors)
@@ -930,19 +1032,28 @@ class _ServeMode:
         return f"Interrupted: {count} error{'s' if count != 1 else ''} during collection"
 
     def _run_items(self, session, job, items: list, stopped: str | None = None) -> tuple[int, int]:
-        # Each job counts its own failures, so -x/--maxfail stop this job only.
+        # Each job counts its own failures against the budget the parent gave
+        # (what the run may still take), so -x/--maxfail stop inside the job
+        # exactly where a serial pytest would.
         session.testsfailed = 0
         _unset_stop_flags(session)
+        option = self.config.option
+        own_maxfail = getattr(option, "maxfail", 0)
+        if self.job_maxfail:
+            option.maxfail = self.job_maxfail
         hook = self.config.hook
         last = len(items) - 1
-        for i, item in enumerate(items):
-            # nextitem=None after the last item tears everything down, session
-            # fixtures included: each job behaves like its own session.
-            nextitem = items[i + 1] if i < last else None
-            hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            if session.shouldfail or session.shouldstop:
-                stopped = str(session.shouldfail or session.shouldstop)
-                break
+        try:
+            for i, item in enumerate(items):
+                # nextitem=None after the last item tears everything down, session
+                # fixtures included: each job behaves like its own session.
+                nextitem = items[i + 1] if i < last else None
+                hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                if session.shouldfail or session.shouldstop:
+                    stopped = str(session.shouldfail or session.shouldstop)
+                    break
+        finally:
+            option.maxfail = own_maxfail
         self._finish_teardown(session)
         failed = session.testsfailed
         _unset_stop_flags(session)
@@ -1072,6 +1183,7 @@ class _ServeMode:
         call_outcome = None
         teardown_error = False
         message = None
+        crash = None
         detail_reps = []
 
         # The verdict of setup/call, as pytest's terminal would categorise it.
@@ -1112,6 +1224,7 @@ class _ServeMode:
                 message = primary.wasxfail
             else:
                 message = _one_line_message(primary)
+                crash = _crash_message(primary)
 
         if teardown is not None and teardown.failed:
             if outcome == "passed":
@@ -1143,6 +1256,22 @@ class _ServeMode:
             stdout = _tail_bytes(out) if out else None
             stderr = _tail_bytes(err) if err else None
 
+        # The captured sections pytest prints under the test in FAILURES/ERRORS (or
+        # PASSES with -rP): the last report holds every phase's sections; a setup
+        # error shows only what setup captured, as pytest's ERRORS section does.
+        sections = head = skip_location = None
+        shown = (
+            outcome in ("failed", "error")
+            or (outcome == "passed" and self.passes_output)
+            or (outcome == "xpassed" and self.xpasses_output)
+        )
+        if shown and last is not None:
+            source = setup if outcome == "error" and call is None and setup is not None else last
+            sections = _shown_sections(source, self.show_capture) or None
+            head = getattr(primary or last, "head_line", None)
+        elif outcome == "skipped" and primary is not None:
+            skip_location = _skip_location(primary, self.startpath)
+
         event = {"ev": "result", "nodeid": nodeid, "outcome": outcome, "duration": self.duration}
         # Absent means null (or false): most results are a passed test with nothing
         # to add, and a short line is cheaper to write and to read.
@@ -1154,6 +1283,10 @@ class _ServeMode:
             ("teardown_error", teardown_error),
             ("call_outcome", call_outcome),
             ("subtests", subtests),
+            ("sections", sections),
+            ("head", head),
+            ("skip_location", skip_location),
+            ("crash", crash),
         ):
             if value:
                 event[key] = value

@@ -42,12 +42,14 @@ struct RunCommand: AsyncParsableCommand {
     var pytestArgs: [String] { Passthrough.pytestArguments }
 
     func run() async throws {
+        let startedAt = Date()
+        // First of all: a Ctrl-C at any moment from here on is an interruption (exit 2).
+        let control = WorkerControl()
+        let trap = SignalTrap { control.stop(.interrupted) }
         let python = try await self.python.resolved()
         let queue = try database.open(verifying: true)  // quick_check before this adds to the file
         // Dead workers of this host give their jobs back, and runs they left running are settled.
         try await WorkerRecovery.recover(queue)
-        let control = WorkerControl()
-        let trap = SignalTrap { control.stop(.interrupted) }
         let target: Run
         var workerCount = workers?.value ?? WorkerCount.cpuCount
         var planning: (@Sendable () async throws -> Void)?
@@ -75,7 +77,14 @@ struct RunCommand: AsyncParsableCommand {
                 target = run
                 planning = fill
             } else {
-                let (made, run) = try await planned.make(queue: queue)
+                let made: Plan
+                let run: Run?
+                do {
+                    (made, run) = try await planned.make(queue: queue)
+                } catch where trap.interrupted {
+                    // Ctrl-C reached the collecting pytest too: an interruption, not its error.
+                    throw RunnerError.interruptedWhilePlanning
+                }
                 guard let run else { throw ExitCode(3) }
                 target = run
                 if workers == nil {
@@ -89,7 +98,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let execution = try RunWiring(database: database, settings: settings, python: python,
-                                      maxWorkerRestarts: mode.maxWorkerRestart)
+                                      maxWorkerRestarts: mode.maxWorkerRestart, startedAt: startedAt)
             .execution(run: target.id, queue: queue)
         let code = try await RunWiring.finish(execution, target: target, queue: queue, workers: workerCount,
                                               control: control, trap: trap, planning: planning)

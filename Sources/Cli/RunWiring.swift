@@ -14,6 +14,8 @@ struct RunWiring {
     var python: PythonOptions
     /// Dead workers replaced before the run stops (`--max-worker-restart`; nil: 4 × workers).
     var maxWorkerRestarts: Int?
+    /// When the command began (its whole time counts in the run's).
+    var startedAt = Date()
 
     /// The run's life, with workers hosted as the settings say.
     func execution(run: RunID, queue: any RunStore) throws -> RunExecution {
@@ -29,7 +31,8 @@ struct RunWiring {
             hosting = .tasks(configuration)
         }
         return RunExecution(hosting: hosting, retries: settings.retries ?? 0, failOnFlaky: settings.failOnFlaky ?? false,
-                            maxWorkerRestarts: maxWorkerRestarts, observer: ProgressObserver(queue: queue))
+                            maxWorkerRestarts: maxWorkerRestarts, observer: ProgressObserver(queue: queue),
+                            startedAt: startedAt)
     }
 
     /// Runs `target` to its end, prints its failures and summary, returns pytest's exit code.
@@ -49,13 +52,19 @@ struct RunWiring {
             FileHandle.standardError.write(Data("arun: \(message)\n".utf8))
         }
         Console.print("run \(target.id): \(ending.summary.line)")
-        if ending.unfinished || ending.uncollectedFiles > 0 {
-            let pending = ending.summary.pending
-            let rest = [pending > 0 ? "\(pending) tests pending" : nil,
-                        ending.uncollectedFiles > 0 ? "\(ending.uncollectedFiles) test files not collected yet" : nil]
-                .compactMap { $0 }
-            Console.print("unfinished\(rest.isEmpty ? "" : " (\(rest.joined(separator: ", ")))"): "
-                          + "finish it with `arun run --resume \(target.id)`")
+        if ending.unrunFiles > 0 {
+            Console.print("\(ending.unrunFiles) test file\(ending.unrunFiles == 1 ? "" : "s") did not run "
+                          + "(the run was stopped before they were collected)")
+        }
+        let pending = ending.summary.pending
+        let rest = [pending > 0 ? "\(pending) tests pending" : nil,
+                    ending.uncollectedFiles > 0 ? "\(ending.uncollectedFiles) test files not collected yet" : nil]
+            .compactMap { $0 }
+        let left = rest.isEmpty ? "" : " (\(rest.joined(separator: ", ")))"
+        if ending.interrupted {
+            Console.print("interrupted\(left): finish it with `arun run --resume \(target.id)`")
+        } else if ending.unfinished || ending.uncollectedFiles > 0 {
+            Console.print("unfinished\(left): finish it with `arun run --resume \(target.id)`")
         }
         return ending.exitCode
     }
@@ -71,18 +80,19 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
         self.queue = queue
     }
 
+    /// One printer for every round: with --retries a failure is printed once.
     func roundStarted(run: RunID, workers: Int) async {
-        let printer = ProgressPrinter(queue: queue, run: run, workers: workers)
-        lock.withLock { self.printer = printer }
-        printer.start()
+        let printer = lock.withLock { () -> ProgressPrinter in
+            if let printer = self.printer { return printer }
+            let printer = ProgressPrinter(queue: queue, run: run, workers: workers)
+            self.printer = printer
+            return printer
+        }
+        printer.start(workers: workers)
     }
 
     func roundEnded() async {
-        let printer = lock.withLock { () -> ProgressPrinter? in
-            defer { self.printer = nil }
-            return self.printer
-        }
-        await printer?.stop()
+        await lock.withLock { self.printer }?.stop()
     }
 
     func retrying(round: Int, of rounds: Int, tests: Int) {

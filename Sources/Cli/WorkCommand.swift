@@ -9,7 +9,10 @@ struct WorkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "work",
         abstract: "Claim and run jobs of a run until none is left.",
-        discussion: "Exits 0 when the run is drained, 2 when interrupted, 3 on internal errors, 4 on usage errors.")
+        discussion: """
+            Shows progress and the run's summary; exits with pytest's code for the run (0 passed, 1 failed, \
+            2 interrupted or unfinished), 3 on internal errors, 4 on usage errors.
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var python: PythonOptions
@@ -26,6 +29,7 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: .hidden) var supervisor: Int32?
 
     func run() async throws {
+        let startedAt = Date()
         let control = WorkerControl()
         if let supervisor { ParentWatch.start(parent: supervisor) { control.stop(.interrupted) } }
         let trap = SignalTrap(quiet: supervisor != nil) { control.stop(.interrupted) }
@@ -34,7 +38,19 @@ struct WorkCommand: AsyncParsableCommand {
         if supervisor == nil { try await WorkerRecovery.recover(queue) }
         let target = try queue.runOrLatest(run)
         // The run's own settings (lease, test timeout, -x…), overridden by options given here.
-        let settings = target.settings.overridden(by: options.given)
+        var settings = target.settings.overridden(by: options.given)
+        guard ProcessInfo.processInfo.environment[WorkerProcesses.childVariable] != nil else {
+            // On its own: progress, the run's summary and pytest's exit code, as `arun run`;
+            // its workers are tasks of this process, one round (retries belong to `arun run`).
+            settings.workerProcesses = false
+            settings.retries = 0
+            let execution = try RunWiring(database: database, settings: settings, python: python, startedAt: startedAt)
+                .execution(run: target.id, queue: queue)
+            let code = try await RunWiring.finish(execution, target: target, queue: queue,
+                                                  workers: workers?.value ?? 1, control: control, trap: trap)
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
         let configuration = try settings.workerConfiguration(python: python.interpreter,
                                                              logDirectory: database.logDirectory(run: target.id))
         // A run with no jobs yet is being planned (`arun run --mp`): the planner marks it running.

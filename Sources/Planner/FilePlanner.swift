@@ -64,16 +64,20 @@ struct FilePlanner {
             let known = chosen.filter { history[$0.file] != nil }.count
             let minimumJob = known * 2 >= chosen.count ? 1.0 : 0.001
             let balancer = try Balancer(workers: request.workers, startupSeconds: Self.jobOverhead,
-                                        minimumJobSeconds: minimumJob, jobsPerWorker: 8)
+                                        minimumJobSeconds: minimumJob,
+                                        jobsPerWorker: Self.jobsPerWorker(files: chosen.count, workers: request.workers))
             jobs = balancer.plan(chosen, durations: estimates).jobs.map { job in
                 (job.group.name, job.group.tests.map(\.file), job.estimatedSeconds)
             }
         }
 
         let planned = Set(jobs.flatMap(\.files))
-        let knownTests = request.history.keys.filter { planned.contains(Self.file(of: $0)) }.count
-        let newJobs = jobs.map {
-            NewJob(name: $0.name, estimatedSeconds: $0.seconds, payload: JobPayload(files: $0.files).encoded)
+        var testsPerFile: [String: Int] = [:]
+        for nodeid in request.history.keys { testsPerFile[Self.file(of: nodeid), default: 0] += 1 }
+        let knownTests = planned.reduce(0) { $0 + (testsPerFile[$1] ?? 0) }
+        let newJobs = jobs.map { job in
+            NewJob(name: job.name, estimatedSeconds: job.seconds,
+                   payload: JobPayload(files: job.files, known: job.files.map { testsPerFile[$0] }).encoded)
         }
         return Plan(
             jobs: newJobs,
@@ -83,6 +87,16 @@ struct FilePlanner {
             collectPaths: collectPaths, rootdir: collection.rootdir,
             files: planned.count)
     }
+
+    /// Jobs grow with the suite up to about `filesPerJob` files, then their number
+    /// grows instead: a job collects its files before its first test runs, so a
+    /// 200k-test suite in 16 jobs waited 15–38 s per job for its first result, and
+    /// its last jobs made a long tail. Small suites keep 8 jobs per worker.
+    static func jobsPerWorker(files: Int, workers: Int) -> Int {
+        min(64, max(8, files / (max(1, workers) * filesPerJob)))
+    }
+
+    static let filesPerJob = 25
 
     /// Seconds per file: its tests' recorded durations, else its size.
     func estimates(for files: [String], history: [String: Double]) -> [String: Double] {

@@ -7,9 +7,13 @@ import Foundation
 public struct JobPayload: Sendable, Codable, Equatable {
     /// Test files relative to pytest's rootdir; nil for a job of listed tests.
     public var files: [String]?
+    /// Beside `files`: how many tests each file had in earlier runs (nil: never run
+    /// here). Live progress counts from it until a worker collects the file.
+    public var known: [Int?]?
 
-    public init(files: [String]? = nil) {
+    public init(files: [String]? = nil, known: [Int?]? = nil) {
         self.files = files
+        self.known = known
     }
 
     public var encoded: String {

@@ -31,6 +31,14 @@ public struct PluginEvent: Sendable, Decodable {
     public var teardownError: Bool?
     public var callOutcome: String?
     public var subtests: Subtests?
+    /// Captured sections pytest shows with the test: `[title, text]` pairs.
+    public var sections: [[String]]?
+    /// pytest's headline for the test (`TestK.test_y[1]`).
+    public var head: String?
+    /// Where the short test summary places a skip (`tests/test_a.py:12`).
+    public var skipLocation: String?
+    /// The whole crash message, when it has several lines.
+    public var crash: String?
     // collect_error / bad_expr / protocol_error
     public var location: String?
     public var index: Int?
@@ -53,6 +61,7 @@ public struct PluginEvent: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case ev, nodeid, path, file, marks, matches, outcome, duration, message, details, stdout, stderr
         case teardownError = "teardown_error", callOutcome = "call_outcome", subtests
+        case sections, head, skipLocation = "skip_location", crash
         case location, index, expr, count, rootdir, errors, pid, pytest, job, collected, missing, stopped, items, status
     }
 

@@ -95,6 +95,11 @@ public protocol JobQueue: Sendable {
     /// Marks a worker stopped.
     func stopWorker(id: String) async throws
 
+    /// Marks a running run `complete` when no job is queued or running; the worker that
+    /// finishes the last job calls it. Returns whether it did.
+    @discardableResult
+    func completeIfDrained(run: RunID) async throws -> Bool
+
     /// Queues every test of the run whose final attempt counts as a failure again, as its
     /// next attempt, one job per file. Returns how many tests.
     @discardableResult
@@ -122,5 +127,13 @@ extension JobQueue {
     @discardableResult
     public func complete(_ claim: Claim) async throws -> Bool {
         try await complete(claim, followUps: [])
+    }
+
+    /// Not atomic: a backend that can should check and update in one statement.
+    @discardableResult
+    public func completeIfDrained(run: RunID) async throws -> Bool {
+        guard try await counts(run: run).open == 0, try await self.run(run).status == .running else { return false }
+        try await setStatus(.complete, of: run)
+        return true
     }
 }

@@ -78,6 +78,8 @@ public struct Run: Sendable, Equatable, Identifiable {
     public var paths: [String]
     public var pytestArgs: [String]
     public var settings: RunSettings
+    /// Seconds its invocations took, idle gaps between them excluded (0 before one ended).
+    public var activeSeconds: Double = 0
 }
 
 /// A test a job will run. `file` and `marks` are stored once per run.
@@ -164,10 +166,13 @@ public struct TestResult: Sendable, Equatable {
     public var stderr: String?
     /// JSON object text: subtests, teardown errors; nil when there is nothing extra.
     public var extra: String?
+    /// JSON array text of `[title, text]` pairs: the captured output shown with a failure.
+    public var sections: String?
 
     public init(testID: TestID, attempt: Int, outcome: Outcome, duration: Double = 0,
                 startedAt: Double? = nil, finishedAt: Double? = nil, message: String? = nil,
-                details: String? = nil, stdout: String? = nil, stderr: String? = nil, extra: String? = nil) {
+                details: String? = nil, stdout: String? = nil, stderr: String? = nil, extra: String? = nil,
+                sections: String? = nil) {
         self.testID = testID
         self.attempt = attempt
         self.outcome = outcome
@@ -179,6 +184,7 @@ public struct TestResult: Sendable, Equatable {
         self.stdout = stdout
         self.stderr = stderr
         self.extra = extra
+        self.sections = sections
     }
 }
 

@@ -86,6 +86,12 @@ public struct ResultExtra: Sendable, Equatable {
     public var callOutcome: Outcome?
     /// Failed subtests (pytest 9), which pytest adds to "failed".
     public var failedSubtests = 0
+    /// pytest's headline for the test (`TestK.test_y[1]`).
+    public var head: String?
+    /// Where pytest's short test summary places a skip (`tests/test_a.py:12`).
+    public var skipLocation: String?
+    /// The whole crash message when it has several lines (`message` holds the first).
+    public var crash: String?
 
     public init(teardownError: Bool = false, callOutcome: Outcome? = nil, failedSubtests: Int = 0) {
         self.teardownError = teardownError
@@ -105,6 +111,12 @@ public struct ResultExtra: Sendable, Equatable {
         if json.contains(#""subtests""#), let object = Self.object(json),
            let sub = object["subtests"] as? [String: Any], let failed = sub["failed"] as? Int {
             failedSubtests = failed
+        }
+        if json.contains(#""head""#) || json.contains(#""skip_location""#) || json.contains(#""crash""#),
+           let object = Self.object(json) {
+            head = object["head"] as? String
+            skipLocation = object["skip_location"] as? String
+            crash = object["crash"] as? String
         }
     }
 
@@ -128,10 +140,12 @@ public struct StoredAttempt: Sendable, Equatable {
     public var stdout: String?
     public var stderr: String?
     public var extra: ResultExtra?
+    /// JSON array text of `[title, text]` pairs (the `sections` column); loaded with output.
+    public var sections: String?
 
     public init(attempt: Int, outcome: Outcome, duration: Double = 0, job: JobID? = nil, worker: String? = nil,
                 startedAt: Double? = nil, finishedAt: Double? = nil, message: String? = nil, details: String? = nil,
-                stdout: String? = nil, stderr: String? = nil, extra: ResultExtra? = nil) {
+                stdout: String? = nil, stderr: String? = nil, extra: ResultExtra? = nil, sections: String? = nil) {
         self.attempt = attempt
         self.outcome = outcome
         self.duration = duration
@@ -144,6 +158,7 @@ public struct StoredAttempt: Sendable, Equatable {
         self.stdout = stdout
         self.stderr = stderr
         self.extra = extra
+        self.sections = sections
     }
 }
 
@@ -280,4 +295,4 @@ public struct TestRunHistory: Sendable, Equatable {
 }
 
 /// A whole store: the write side workers and planners use, and the read side reports use.
-public typealias RunStore = JobQueue & RunReader
+public typealias RunStore = JobQueue & RunReader & ProgressReader

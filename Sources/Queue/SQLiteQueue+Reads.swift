@@ -303,7 +303,7 @@ extension SQLiteQueue: RunReader {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT test_id, attempt, outcome, duration, job_id, worker, started_at, finished_at, message,
                    CASE WHEN outcome IN \(placeholders(Outcome.failures.count)) THEN details END, extra,
-                   \(output ? "stdout, stderr" : "NULL, NULL")
+                   \(output ? "stdout, stderr, sections" : "NULL, NULL, NULL")
             FROM results WHERE run_id = ? ORDER BY test_id, attempt
             """, arguments: arguments)
         while let row = try rows.next() {
@@ -320,7 +320,7 @@ extension SQLiteQueue: RunReader {
             tests[index].attempts.append(StoredAttempt(
                 attempt: row[1], outcome: outcome, duration: row[3] ?? 0, job: row[4], worker: row[5],
                 startedAt: row[6], finishedAt: row[7], message: row[8], details: row[9], stdout: row[11],
-                stderr: row[12], extra: ResultExtra(json: row[10])))
+                stderr: row[12], extra: ResultExtra(json: row[10]), sections: row[13]))
         }
         return tests
     }

@@ -35,7 +35,8 @@ extension SQLiteQueue {
         Run(id: row["id"], name: row["name"], createdAt: row["created_at"], startedAt: row["started_at"],
             finishedAt: row["finished_at"], status: RunStatus(rawValue: row["status"]) ?? .planned,
             directory: row["directory"], paths: JSONText.decodeStrings(row["paths"]),
-            pytestArgs: JSONText.decodeStrings(row["pytest_args"]), settings: RunSettings(json: row["settings"] ?? "{}"))
+            pytestArgs: JSONText.decodeStrings(row["pytest_args"]), settings: RunSettings(json: row["settings"] ?? "{}"),
+            activeSeconds: row["active_seconds"] ?? 0)
     }
 
     public func deleteRun(_ id: RunID) async throws {
@@ -45,8 +46,9 @@ extension SQLiteQueue {
     public func failureCount(run: RunID) async throws -> Int {
         try await read { db in
             try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM results WHERE run_id = ? AND outcome IN \(Self.placeholders(Outcome.failures.count))
-                """, arguments: [run] + StatementArguments(Outcome.failures.map(\.rawValue))) ?? 0
+                SELECT COUNT(*) FROM results INDEXED BY results_failing
+                WHERE run_id = ? AND outcome IN \(Self.failingLiterals)
+                """, arguments: [run]) ?? 0
         }
     }
 
@@ -55,11 +57,12 @@ extension SQLiteQueue {
         let now = self.now
         return try await write { db in
             try db.execute(sql: """
-                INSERT OR IGNORE INTO results (run_id, test_id, attempt, outcome, job_id, finished_at, message)
-                SELECT j.run_id, jt.test_id, jt.attempt, 'not_run', j.id, ?, 'not run: the run was stopped before this test'
+                INSERT OR IGNORE INTO results (run_id, test_id, attempt, outcome, job_id, finished_at, message, seq)
+                SELECT j.run_id, jt.test_id, jt.attempt, 'not_run', j.id, ?, 'not run: the run was stopped before this test',
+                       (SELECT COALESCE(MAX(seq), 0) FROM results WHERE run_id = ?) + ROW_NUMBER() OVER ()
                 FROM jobs j JOIN job_tests jt ON jt.job_id = j.id
                 WHERE j.run_id = ? AND j.state = 'cancelled'
-                """, arguments: [now, run])
+                """, arguments: [now, run, run])
             return db.changesCount
         }
     }
@@ -124,9 +127,10 @@ extension SQLiteQueue {
             """)
         var linked: [JobTest] = []
         linked.reserveCapacity(tests.count)
+        let encoder = JSONEncoder()  // once per batch, not per test
         for (offset, test) in tests.enumerated() {
             guard let testID = try TestID.fetchOne(
-                upsertTest, arguments: [run, test.nodeid, test.file, JSONText.encode(test.marks)])
+                upsertTest, arguments: [run, test.nodeid, test.file, JSONText.encode(test.marks, encoder: encoder)])
             else { throw QueueError.database("test insert returned no id") }
             try link.execute(arguments: [jobID, position + offset, testID, test.attempt])
             linked.append(JobTest(testID: testID, nodeid: test.nodeid, file: test.file, attempt: test.attempt))
@@ -186,21 +190,27 @@ extension SQLiteQueue {
                 db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE \(Self.heldByClaim)"),
                 arguments: Self.claimArguments(claim)) ?? false
             guard held else { return false }
+            // Numbered in commit order (we hold the write lock): see migrations/0004.
+            var seq = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM results WHERE run_id = ?"),
+                arguments: [claim.runID]) ?? 0
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at,
-                                     finished_at, message, details, stdout, stderr, extra)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     finished_at, message, details, stdout, stderr, extra, seq, sections)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, test_id, attempt) DO UPDATE SET
                     outcome = excluded.outcome, duration = excluded.duration, job_id = excluded.job_id,
                     worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
                     message = excluded.message, details = excluded.details, stdout = excluded.stdout,
-                    stderr = excluded.stderr, extra = excluded.extra
+                    stderr = excluded.stderr, extra = excluded.extra, seq = excluded.seq,
+                    sections = excluded.sections
                 """)
             for result in results {
+                seq += 1
                 try insert.execute(arguments: [
                     claim.runID, result.testID, result.attempt, result.outcome.rawValue, result.duration,
                     claim.jobID, worker, result.startedAt, result.finishedAt, result.message, result.details,
-                    result.stdout, result.stderr, result.extra,
+                    result.stdout, result.stderr, result.extra, seq, result.sections,
                 ])
             }
             return true
@@ -242,8 +252,9 @@ extension SQLiteQueue {
 
 /// JSON arrays stored as text.
 enum JSONText {
-    static func encode(_ strings: [String]) -> String {
-        guard let data = try? JSONEncoder().encode(strings) else { return "[]" }
+    static func encode(_ strings: [String], encoder: JSONEncoder = JSONEncoder()) -> String {
+        if strings.isEmpty { return "[]" }
+        guard let data = try? encoder.encode(strings) else { return "[]" }
         return String(decoding: data, as: UTF8.self)
     }
 

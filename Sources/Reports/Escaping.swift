@@ -111,24 +111,56 @@ public enum Escape {
         if isPlain(text, jsonBytes) {
             return "\"" + text + "\""
         }
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
+        // Byte by byte over UTF-8 (tracebacks and captured output are long and full of
+        // newlines: going scalar by scalar cost most of a large JSON report's time).
+        let utf8 = Array(text.utf8)
+        return utf8.withUnsafeBufferPointer { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 16 + 2)
+            out.append(0x22)
+            let hex = Array("0123456789abcdef".utf8)
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case 0x22: out.append(0x5C); out.append(0x22)
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0..<0x20:
+                    out += Array("\\u00".utf8)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80
+                    && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                    // U+2028 and U+2029: valid JSON, but line ends to JavaScript.
+                    out += Array((bytes[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                    index += 2
+                default: out.append(byte)
                 }
+                index += 1
             }
+            out.append(0x22)
+            return String(decoding: out, as: UTF8.self)
         }
-        return out + "\""
+    }
+
+    /// Text as the HTML report shows it: ANSI colours dropped, control characters XML
+    /// forbids made visible (`\x01`), as `html` does, but no entities.
+    public static func visible(_ text: String) -> String {
+        markup(text, plain: visibleBytes) { _ in nil }
+    }
+
+    /// A JSON string literal safe inside an HTML `<script>` block, of `visible` text: every
+    /// `<` written as `\u003c`, so no text can close the block (`</script>`) or open a
+    /// comment (`<!--`); nothing else in a script's raw text is special.
+    public static func jsonInScript(_ text: String) -> String {
+        // Most strings (node ids) need nothing: one scan instead of three.
+        if isPlain(text, scriptJSONBytes) { return "\"" + text + "\"" }
+        let literal = json(visible(text))
+        guard literal.utf8.contains(UInt8(ascii: "<")) else { return literal }
+        return literal.replacingOccurrences(of: "<", with: "\\u003c")
     }
 
     /// A JSON number: microsecond precision, `null` for NaN and infinities.
@@ -154,6 +186,8 @@ public enum Escape {
     static let xmlBytes = table(Array("&<>".utf8))
     static let attributeBytes = table(Array("&<>\"".utf8) + [0x09, 0x0A, 0x0D])
     static let htmlBytes = table(Array("&<>\"'".utf8))
+    static let visibleBytes = table([])
+    static let scriptJSONBytes = table(Array("\"\\<".utf8) + [0x09, 0x0A, 0x0D, 0xE2])
     static let terminalBytes = table([0x0D, 0x7F, 0xC2])
     static let jsonBytes = table(Array("\"\\".utf8) + [0x09, 0x0A, 0x0D, 0xE2])
 
@@ -202,12 +236,6 @@ public enum Escape {
 }
 
 extension String {
-    /// The last `count` lines.
-    func lastLines(_ count: Int) -> [Substring] {
-        let lines = split(separator: "\n", omittingEmptySubsequences: false)
-        return Array(lines.suffix(count))
-    }
-
     /// At most `limit` characters, with an ellipsis when cut.
     func clipped(_ limit: Int) -> String {
         count <= limit ? self : String(prefix(limit)) + "…"

@@ -59,6 +59,29 @@ extension RunReport {
             out += optional(test.job)
             out += test.flaky ? ", \"flaky\": true, \"message\": " : ", \"flaky\": false, \"message\": "
             out += optional(test.message)
+            if let details = test.details, !details.isEmpty {
+                out += ", \"details\": "
+                out += j(Format.failureText(details))
+            }
+            if !test.captured.sections.isEmpty {
+                out += ", \"sections\": "
+                out += Self.jsonSections(test.captured.sections)
+            }
+            if let location = test.captured.skipLocation {
+                out += ", \"skip_location\": "
+                out += j(location)
+            }
+            if !test.earlierFailures.isEmpty {
+                out += ", \"earlier_attempts\": ["
+                out += test.earlierFailures.map { attempt in
+                    var item = "{\"attempt\": \(attempt.attempt), \"outcome\": \(j(attempt.outcome.rawValue))"
+                    item += ", \"duration\": \(n(attempt.duration)), \"message\": \(optional(attempt.message))"
+                    item += ", \"details\": \(optional(attempt.details.map(Format.failureText)))"
+                    if !attempt.captured.sections.isEmpty { item += ", \"sections\": " + Self.jsonSections(attempt.captured.sections) }
+                    return item + "}"
+                }.joined(separator: ", ")
+                out += "]"
+            }
             if merged { out += ", \"source\": \(test.source)" }
             out += "}"
         }
@@ -93,5 +116,11 @@ extension RunReport {
         }
         out += "\n}\n"
         return out
+    }
+
+    /// `[{"title": "Captured stdout call", "text": "…"}, …]`
+    static func jsonSections(_ sections: [Captured.Section]) -> String {
+        "[" + sections.map { "{\"title\": \(Escape.json($0.title)), \"text\": \(Escape.json($0.text))}" }
+            .joined(separator: ", ") + "]"
     }
 }

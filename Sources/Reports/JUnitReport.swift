@@ -47,8 +47,9 @@ extension RunReport {
             : "arun run \(run.id)"
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"\(a(name))\" tests=\"\(total.tests)\" failures=\"\(total.failures)\" "
-        out += "errors=\"\(total.errors)\" skipped=\"\(total.skipped)\" time=\"\(JUnitName.time(wallSeconds))\" "
-        out += "timestamp=\"\(Format.isoTimestamp(runStart))\">\n"
+        // No `skipped` or `timestamp` here: the Jenkins xUnit plugin's junit-10.xsd refuses
+        // them on `testsuites` (and skips the whole file); each `testsuite` carries both.
+        out += "errors=\"\(total.errors)\" time=\"\(JUnitName.time(wallSeconds))\">\n"
         out += suites
         out += "</testsuites>\n"
         return out
@@ -63,7 +64,7 @@ extension RunReport {
         counts.time += test.duration
         var children = ""
         let message = test.message.flatMap(Format.firstLine) ?? ""
-        let text = test.details ?? test.message ?? ""
+        let text = test.details.map(Format.failureText) ?? test.message ?? ""
         switch test.outcome {
         case .failed?, .crashed?, .timeout?:
             counts.failures += 1
@@ -126,7 +127,7 @@ extension RunReport {
             let element = kind + (errorKind ? "Error" : "Failure")
             let message = "attempt \(attempt.attempt): " + (Format.firstLine(attempt.message) ?? attempt.outcome.rawValue)
             out += "      <\(element) message=\"\(a(message))\" type=\"\(attempt.outcome.rawValue)\">"
-            out += "<stackTrace>\(x(attempt.details ?? attempt.message ?? ""))</stackTrace>"
+            out += "<stackTrace>\(x(attempt.details.map(Format.failureText) ?? attempt.message ?? ""))</stackTrace>"
             if let stdout = attempt.stdout, !stdout.isEmpty { out += "<system-out>\(x(stdout))</system-out>" }
             if let stderr = attempt.stderr, !stderr.isEmpty { out += "<system-err>\(x(stderr))</system-err>" }
             out += "</\(element)>\n"

@@ -5,16 +5,18 @@ import Queue
 public enum ReportFormat: String, Sendable, CaseIterable {
     case text, json, junit, markdown, html
 
-    /// Formats that show captured stdout/stderr (the loader reads them only then).
-    public var needsOutput: Bool { self == .junit }
+    /// Formats that show captured output (the loader reads it only then).
+    public var needsOutput: Bool { self != .markdown }
 }
 
 extension RunReport {
     /// The report in `format`. `statuses` (from `--status`) limits the tests listed by
-    /// `text` and `json`; totals always cover the whole run.
-    public func render(_ format: ReportFormat, statuses: Set<String>? = nil, now: Date = Date()) -> String {
+    /// `text` and `json`; totals always cover the whole run. `environment` gives the text
+    /// report pytest's terminal width (`COLUMNS`) and CI detection (`CI`, `BUILD_NUMBER`).
+    public func render(_ format: ReportFormat, statuses: Set<String>? = nil, now: Date = Date(),
+                       environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         switch format {
-        case .text: textReport(statuses: statuses)
+        case .text: textReport(statuses: statuses, environment: environment)
         case .json: jsonReport(statuses: statuses)
         case .junit: junitReport(now: now)
         case .markdown: markdownReport()
@@ -45,6 +47,12 @@ enum Format {
     static func humanTime(_ seconds: Double?) -> String {
         guard let seconds else { return "-" }
         return isoTimestamp(seconds).replacingOccurrences(of: "T", with: " ") + " UTC"
+    }
+
+    /// A failure text without the blank lines pytest's terminal puts before a traceback.
+    static func failureText(_ text: String) -> String {
+        guard text.first?.isNewline == true else { return text }
+        return String(text.drop { $0.isNewline })
     }
 
     /// The first line of a message, trimmed.

@@ -33,6 +33,8 @@ public struct RunReport: Sendable {
         /// Captured output of the final attempt (loaded for JUnit only).
         public var stdout: String?
         public var stderr: String?
+        /// What pytest adds about the final attempt: captured sections, headline, skip location.
+        public var captured: Captured = Captured()
         /// Failing attempts before the final one, oldest first.
         public var earlierFailures: [Attempt]
         /// Index into ``RunReport/sources``.
@@ -48,12 +50,14 @@ public struct RunReport: Sendable {
         /// failed, becomes an earlier failure.
         mutating func record(attempt: Int, outcome: Outcome, duration: Double, job: JobID?, worker: String?,
                              startedAt: Double?, finishedAt: Double?, message: String?, details: String?,
-                             stdout: String?, stderr: String?) {
+                             stdout: String?, stderr: String?, captured: Captured = Captured()) {
             if let previous = self.outcome, previous.isFailure {
                 earlierFailures.append(Attempt(
                     attempt: attempts, outcome: previous, duration: self.duration, message: self.message,
-                    details: self.details, stdout: self.stdout, stderr: self.stderr))
+                    details: self.details, stdout: self.stdout, stderr: self.stderr, captured: self.captured,
+                    job: self.job, worker: self.worker))
             }
+            self.captured = captured
             self.outcome = outcome
             self.attempts = attempt
             self.duration = duration
@@ -78,6 +82,10 @@ public struct RunReport: Sendable {
         public var details: String?
         public var stdout: String?
         public var stderr: String?
+        public var captured: Captured = Captured()
+        /// Where the attempt ran (the timeline draws the job as failing).
+        public var job: JobID?
+        public var worker: String?
     }
 
     /// One job as it ended (a job reclaimed from a dead worker shows its last claim).
@@ -238,8 +246,8 @@ public struct RunReport: Sendable {
 // MARK: - Loading
 
 extension RunReport {
-    /// The report of `run`. `output` also loads captured stdout/stderr (JUnit writes
-    /// them; the other formats do not need them).
+    /// The report of `run`. `output` also loads captured stdout/stderr and sections
+    /// (markdown does not need them).
     public static func load(run id: RunID, from reader: some RunReader, output: Bool = false) async throws -> RunReport {
         let run = try await reader.runOrLatest(id)
         let stored = try await reader.tests(run: id, output: output)
@@ -315,7 +323,8 @@ extension RunReport.TestRecord {
         for attempt in test.attempts {
             record(attempt: attempt.attempt, outcome: attempt.outcome, duration: attempt.duration, job: attempt.job,
                    worker: attempt.worker, startedAt: attempt.startedAt, finishedAt: attempt.finishedAt,
-                   message: attempt.message, details: attempt.details, stdout: attempt.stdout, stderr: attempt.stderr)
+                   message: attempt.message, details: attempt.details, stdout: attempt.stdout, stderr: attempt.stderr,
+                   captured: Captured(extra: attempt.extra, sections: attempt.sections))
         }
     }
 }

@@ -72,7 +72,9 @@ public struct RunSummary: Sendable, Equatable {
             run: run, outcomes: tally.outcomes, teardownErrors: tally.teardown, tests: tests.count,
             pending: tests.count - tally.withResult,
             collectionErrors: try await reader.collectionErrors(run: run.id).count, failedSubtests: tally.subtests,
-            wallSeconds: try await reader.span(run: run.id).seconds,
+            // The invocations' own time once one has ended (no idle gaps between a run and
+            // its resume or rerun); while the first still runs, the span of its jobs.
+            wallSeconds: run.activeSeconds > 0 ? run.activeSeconds : try await reader.span(run: run.id).seconds,
             jobs: try await reader.counts(run: run.id), flaky: tally.flaky)
     }
 

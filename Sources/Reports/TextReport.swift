@@ -3,23 +3,22 @@ import Queue
 
 /// `--format text`: for a terminal or a CI log.
 extension RunReport {
-    /// Lines of a traceback the text report shows per failure.
-    static let tracebackLines = 15
-
-    func textReport(statuses: Set<String>?) -> String {
+    /// The report: pytest's ERRORS/FAILURES sections (full failure text in the run's `--tb`
+    /// style, captured sections), arun's flaky, slowest and worker tables, pytest's short
+    /// test summary for the run's `-r` characters, and the totals line. With `statuses`,
+    /// a list of those tests instead of pytest's sections.
+    func textReport(statuses: Set<String>?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> String {
         var out: [String] = []
         let t = Escape.terminal
+        let pytest = PytestSections(self, environment: environment)
         if let statuses {
             let listed = tests(withStatus: statuses)
             out.append("TESTS (\(statuses.sorted().joined(separator: ", "))): \(listed.count)")
             for test in listed { out += textEntry(test, traceback: test.failing) }
         } else {
-            let failures = self.failures
-            if !failures.isEmpty {
-                out.append("FAILURES (\(failures.count))")
-                for test in failures { out += textEntry(test, traceback: true) }
-                out.append("")
-            }
+            let blocks = pytest.blocks()
+            if !blocks.isEmpty { out += blocks.map(t) + [""] }
             let flaky = flakyTests
             if !flaky.isEmpty {
                 out.append("FLAKY (\(flaky.count)): failed, then passed on a later attempt")
@@ -33,7 +32,8 @@ extension RunReport {
                 out.append("")
             }
         }
-        if !collectionErrors.isEmpty {
+        // Without --tb=no they are in pytest's ERRORS section above.
+        if statuses != nil || pytest.options.tracebackStyle == "no", !collectionErrors.isEmpty {
             out.append("COLLECTION ERRORS (\(collectionErrors.count))")
             for problem in collectionErrors {
                 out.append("  \(t(problem.location)) - \(t(Formatted.message(problem.message) ?? ""))")
@@ -65,6 +65,7 @@ extension RunReport {
             out.append("  (idle: share of the worker's life outside jobs, pytest start-up and exit included)")
             out.append("")
         }
+        if statuses == nil { out += pytest.shortSummary().map(t) }
         var timing = "wall \(Format.seconds(wallSeconds)), \(workerCount) worker\(workerCount == 1 ? "" : "s")"
         timing += ", tests \(Format.seconds(testSeconds))"
         if let efficiency {
@@ -94,8 +95,7 @@ extension RunReport {
                      + (facts.isEmpty ? "" : " (\(facts.joined(separator: ", ")))")]
         if let message = Formatted.message(test.message) { lines.append("    \(t(message))") }
         if traceback, let details = test.details, !details.isEmpty {
-            let excerpt = details.lastLines(Self.tracebackLines).map { "    | " + t(String($0)) }
-            lines += excerpt
+            lines += details.split(separator: "\n", omittingEmptySubsequences: false).map { "    | " + t(String($0)) }
         }
         return lines
     }

@@ -18,14 +18,18 @@ public struct RunExecution: Sendable {
     public var maxWorkerRestarts: Int?
     /// The run's pytest arguments decide whether collection errors fail it.
     public var observer: any RunObserver
+    /// When the invocation began: its time (planning and pytest start-up included) is
+    /// added to the run's, so a resume or rerun does not count the idle gap before it.
+    public var startedAt: Date
 
     public init(hosting: WorkerHosting, retries: Int = 0, failOnFlaky: Bool = false, maxWorkerRestarts: Int? = nil,
-                observer: any RunObserver) {
+                observer: any RunObserver, startedAt: Date = Date()) {
         self.hosting = hosting
         self.retries = retries
         self.failOnFlaky = failOnFlaky
         self.maxWorkerRestarts = maxWorkerRestarts
         self.observer = observer
+        self.startedAt = startedAt
     }
 
     /// Runs `target` to its end. `interrupted` reports a stop signal the caller caught.
@@ -34,7 +38,10 @@ public struct RunExecution: Sendable {
     public func execute(_ target: Run, queue: any RunStore, workers requested: Int, control: WorkerControl,
                         interrupted signalled: @escaping @Sendable () -> Bool = { false },
                         planning: (@Sendable () async throws -> Void)? = nil) async throws -> RunEnding {
-        if planning == nil { try await queue.setStatus(.running, of: target.id) }
+        // A run with no jobs yet is being planned elsewhere (`arun work` beside `arun run --mp`).
+        if planning == nil, try await queue.counts(run: target.id).total > 0 {
+            try await queue.setStatus(.running, of: target.id)
+        }
         var round = 0
         var failure: (any Error)?
         while true {
@@ -64,7 +71,8 @@ public struct RunExecution: Sendable {
                             try? await group.waitForAll()
                             try? await queue.deleteRun(target.id)
                             await observer.roundEnded()
-                            throw PlanningFailure(error: error)
+                            // Ctrl-C reached the planner's pytest too: an interruption, not its error.
+                            throw PlanningFailure(error: signalled() ? RunnerError.interruptedWhilePlanning : error)
                         }
                         try await group.waitForAll()
                     }
@@ -81,6 +89,8 @@ public struct RunExecution: Sendable {
             round += 1
             let retried = try await queue.retryFailures(run: target.id)
             if retried == 0 { break }
+            // The last job of the round completed the run; it runs again.
+            try await queue.setStatus(.running, of: target.id)
             observer.retrying(round: round, of: retries, tests: retried)
         }
         // The closing writes try briefly: after a lock timeout the lock is likely still held,
@@ -98,6 +108,7 @@ public struct RunExecution: Sendable {
                 try await queue.setStatus(.interrupted, of: target.id)
             }
         }
+        try? await queue.addActiveSeconds(Date().timeIntervalSince(startedAt), to: target.id)
         // Stops that leave a resumable run (lock timeout, a full, read-only or vanished
         // database, too many dead workers, a worker process that stopped on its own) end
         // with the summary, exit 2; others throw.
@@ -110,11 +121,18 @@ public struct RunExecution: Sendable {
                                     failOnFlaky: failOnFlaky)
         // Jobs still open (every worker died or stopped) leave the run unfinished.
         if code == 0, open > 0 { code = 2 }
-        // Files of jobs nobody has collected yet: their tests are unknown, so "pending" cannot count them.
+        // Files of open jobs nobody has collected yet: their tests are unknown, so "pending" cannot count them.
         let payloads = (try? (queue as? SQLiteQueue)?.uncollectedPayloads(run: target.id)) ?? []
         let uncollected = payloads.reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
         return RunEnding(summary: summary, failures: failures, interrupted: interrupted || open > 0, exitCode: code,
-                         stop: failure, uncollectedFiles: uncollected)
+                         unrunFiles: await Self.unrunFiles(queue: queue, run: target.id), stop: failure,
+                         uncollectedFiles: uncollected)
+    }
+
+    /// Files of jobs a stop (-x/--maxfail) cancelled before any worker collected them:
+    /// their tests are unknown, so the summary counts files.
+    static func unrunFiles(queue: any RunStore, run: RunID) async -> Int {
+        ((try? await queue.unrunPayloads(run: run)) ?? []).reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
     }
 
     static func isResumableStop(_ error: any Error) -> Bool {
@@ -140,6 +158,8 @@ public struct RunEnding: Sendable {
     /// A stop signal ended the run early.
     public var interrupted: Bool
     public var exitCode: Int32
+    /// Test files that did not run and whose tests are unknown (see ``RunExecution``).
+    public var unrunFiles: Int = 0
     /// The fault that stopped the run resumably (lock timeout, full disk, too many dead
     /// workers), for the caller to name; nil when it ran to its end or was signalled.
     public var stop: (any Error)?

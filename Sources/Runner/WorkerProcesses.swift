@@ -10,6 +10,10 @@ public struct WorkerProcesses: Sendable {
     /// Arguments of each child (`work --db … --run …` and the worker options).
     public var arguments: [String]
 
+    /// Set in the children's environment: they only work, and the parent prints
+    /// progress and the summary.
+    public static let childVariable = "ARUN_WORK_CHILD"
+
     public init(arguments: [String]) {
         self.arguments = arguments
     }
@@ -22,6 +26,7 @@ public struct WorkerProcesses: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: "1"]) { $1 }
             notices.attach(to: process)
             try process.run()
             return process

@@ -29,6 +29,19 @@ extension Worker {
         guard collectsFiles || !tests.isEmpty else { return nil }
         var byNodeid = Dictionary(tests.map { ($0.nodeid, $0) }, uniquingKeysWith: { first, _ in first })
         var control: [String: Any] = ["job": claim.jobID]
+        if let maxFail = configuration.maxFail {
+            // The failures the run may still take: the plugin stops the job where a
+            // serial pytest would stop.
+            let budget = maxFail - (try await queue.failureCount(run: run.id))
+            guard budget > 0 else {
+                // Reached elsewhere meanwhile: hand the job back first, so the stop
+                // cancels it and its tests are counted as not run.
+                try await queue.release(claim)
+                try await stopFailFast()
+                return nil
+            }
+            control["maxfail"] = budget
+        }
         if collectsFiles, let files {
             control["files"] = files
         } else {
@@ -87,8 +100,13 @@ extension Worker {
                 guard let nodeid = event.nodeid, let test = byNodeid[nodeid] else { continue }
                 state.finished()
                 recorded.insert(test.testID)
-                batch.append(ResultMapping.result(from: event, test: test, startedAt: startedAt.removeValue(forKey: nodeid) ?? now,
-                                                  now: now))
+                let result = ResultMapping.result(from: event, test: test,
+                                                  startedAt: startedAt.removeValue(forKey: nodeid) ?? now, now: now)
+                batch.append(result)
+                // With -x/--maxfail a failure is written (and counted) at once.
+                if configuration.maxFail != nil, result.outcome.isFailure {
+                    try await flush(&batch, claim: claim, state: state)
+                }
             case .refused:
                 // Serial pytest would stop here too (INTERNALERROR): so does the run.
                 _ = try await queue.release(claim)
@@ -100,9 +118,10 @@ extension Worker {
                     batch.append(ResultMapping.synthetic(test, .notRun, message: "not run: \(reason)", startedAt: nil, now: now))
                 }
                 try await flush(&batch, claim: claim, state: state)
-                if collectionStopsRun, !self.control.isStopping {
-                    try await queue.cancel(run: run.id)
-                    self.control.stop(.failFast)
+                // pytest stopped the job (the run's failure budget, or a collection
+                // error, after which pytest runs nothing): stop the run.
+                if collectionStopsRun || (configuration.maxFail != nil && event.stopped != nil) {
+                    try await stopFailFast()
                 }
                 return nil
             default:
@@ -126,10 +145,17 @@ extension Worker {
             return
         }
         if let maxFail = configuration.maxFail, results.contains(where: { $0.outcome.isFailure }),
-           try await queue.failureCount(run: run.id) >= maxFail, !control.isStopping {
-            try await queue.cancel(run: run.id)
-            control.stop(.failFast)
+           try await queue.failureCount(run: run.id) >= maxFail {
+            try await stopFailFast()
         }
+    }
+
+    /// -x/--maxfail reached: no more claims anywhere (the run is cancelled, which
+    /// workers of other processes see within a second), and this process's pytest stop.
+    func stopFailFast() async throws {
+        guard !control.isStopping else { return }
+        try await queue.cancel(run: run.id)
+        control.stop(.failFast)
     }
 
     /// Decides the fate of a job whose process ended early, from how it ended.

@@ -9,7 +9,14 @@ enum ResultMapping {
         return TestResult(
             testID: test.testID, attempt: test.attempt, outcome: outcome, duration: event.duration ?? 0,
             startedAt: startedAt, finishedAt: now, message: event.message, details: event.details,
-            stdout: event.stdout, stderr: event.stderr, extra: extra(from: event))
+            stdout: event.stdout, stderr: event.stderr, extra: extra(from: event), sections: sections(from: event))
+    }
+
+    /// The captured sections as stored: a JSON array of `[title, text]` pairs.
+    static func sections(from event: PluginEvent) -> String? {
+        guard let sections = event.sections, !sections.isEmpty,
+              let data = try? JSONEncoder().encode(sections) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// What pytest counts beyond the one outcome: a teardown error after the call,
@@ -19,6 +26,9 @@ enum ResultMapping {
         if event.teardownError == true { fields["teardown_error"] = true }
         if let call = event.callOutcome { fields["call_outcome"] = call }
         if let subtests = event.subtests { fields["subtests"] = subtests }
+        if let head = event.head { fields["head"] = head }
+        if let location = event.skipLocation { fields["skip_location"] = location }
+        if let crash = event.crash { fields["crash"] = crash }
         guard !fields.isEmpty else { return nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

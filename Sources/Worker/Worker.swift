@@ -55,6 +55,9 @@ public final class Worker: Sendable {
             throw error
         }
         try await queue.stopWorker(id: id)
+        // Drained, not stopped: if that was the last job, the run is complete, whoever
+        // started this worker (`arun run`, or `arun work` on another terminal or host).
+        if !control.isStopping { try await queue.completeIfDrained(run: run.id) }
     }
 
     /// The next job. While other workers still hold jobs, waits: a crash may requeue
@@ -141,6 +144,8 @@ public final class Worker: Sendable {
         switch outcome.closureResult {
         case .drained:
             return false
+        case .didNotStart where control.isStopping:
+            return false  // a stop (Ctrl-C, SIGTERM, -x elsewhere) came while pytest started
         case .didNotStart:
             // Stopped (Ctrl-C, -x elsewhere) while it started: not a pytest that cannot start.
             if control.isStopping { return false }

@@ -94,7 +94,7 @@ import Testing
         let arun = try ArunHarness()
         try Suites.trivial(in: arun.folder, files: 20, perFile: 100, folders: 4, sleep: 0.004)
         let run = try arun.start(["run", "--mp", "-n", "4", "--lease", "2"])
-        try run.waitForOutput(containing: "workers busy", timeout: 120)
+        try run.waitForOutput(containing: " workers · ", timeout: 120)
         // Two of the `arun work` children die mid-run.
         let workers = ProcessTree.children(of: run.pid).filter { ProcessTree.commandLine($0).contains("work") }
         #expect(workers.count == 4, "found workers \(workers)")

@@ -26,9 +26,10 @@ struct Outcomes {
     var stdout: String? = nil
     var stderr: String? = nil
     var extra: String? = nil
+    var sections: String? = nil
 
     init(_ nodeid: String, _ outcome: Outcome, duration: Double = 0.5, message: String? = nil, details: String? = nil,
-         stdout: String? = nil, stderr: String? = nil, extra: String? = nil) {
+         stdout: String? = nil, stderr: String? = nil, extra: String? = nil, sections: String? = nil) {
         self.nodeid = nodeid
         self.outcome = outcome
         self.duration = duration
@@ -37,6 +38,7 @@ struct Outcomes {
         self.stdout = stdout
         self.stderr = stderr
         self.extra = extra
+        self.sections = sections
     }
 }
 
@@ -80,7 +82,7 @@ struct RunWriter {
             records.append(TestResult(testID: test.testID, attempt: test.attempt, outcome: result.outcome,
                                       duration: result.duration, startedAt: started, finishedAt: clock.now,
                                       message: result.message, details: result.details, stdout: result.stdout,
-                                      stderr: result.stderr, extra: result.extra))
+                                      stderr: result.stderr, extra: result.extra, sections: result.sections))
         }
         try await queue.record(records, for: claim, worker: worker)
         clock.advance(0.05)
@@ -130,10 +132,13 @@ enum Fixtures {
         try await writer.job("tests/test_a.py", worker: "w1", [
             Outcomes("tests/test_a.py::test_pass", .passed, duration: 0.1, stdout: "hello from stdout\n"),
             Outcomes("tests/test_a.py::test_fail", .failed, duration: 0.2, message: "AssertionError: one is not two",
-                     details: traceback, stdout: "captured \u{07}bell\n"),
+                     details: traceback, stdout: "captured \u{07}bell\n", extra: #"{"head":"test_fail"}"#,
+                     sections: #"[["Captured stdout call","captured \u0007bell\n"],["Captured log call","WARNING  x:test_a.py:3 careful </pre><script>\n"]]"#),
             Outcomes("tests/test_a.py::test_error", .error, duration: 0.05, message: "RuntimeError: fixture exploded",
-                     details: "E   RuntimeError: fixture exploded"),
-            Outcomes("tests/test_a.py::test_skip", .skipped, duration: 0, message: "not today"),
+                     details: "E   RuntimeError: fixture exploded",
+                     sections: #"[["Captured stdout setup","setting up\n"]]"#),
+            Outcomes("tests/test_a.py::test_skip", .skipped, duration: 0, message: "not today",
+                     extra: #"{"skip_location":"tests/test_a.py:12"}"#),
             Outcomes("tests/test_a.py::test_xfail", .xfailed, duration: 0.01, message: "known"),
             Outcomes("tests/test_a.py::test_xpass", .xpassed, duration: 0.01),
         ])
@@ -200,5 +205,21 @@ enum XMLLint {
 
     static var schema: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "junit.xsd").path
+    }
+
+    /// The Jenkins xUnit plugin's schema (MIT, shipped unchanged): the plugin skips
+    /// files that do not validate against it.
+    static var xunitSchema: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "junit-10.xsd").path
+    }
+
+    /// Validates `file` against both schemas; the failures, empty when valid. Throws when
+    /// xmllint is missing: `./scripts/test` installs it, and a skipped check proves nothing.
+    static func problems(_ file: String) throws -> [String] {
+        guard let xmllint = path else { throw FixtureError("xmllint is missing: apt-get install libxml2-utils") }
+        return try [schema, xunitSchema].compactMap { xsd in
+            let result = try ChildProcess.run(xmllint, ["--noout", "--schema", xsd, file])
+            return result.status == 0 ? nil : "\((xsd as NSString).lastPathComponent): \(result.stderr)"
+        }
     }
 }

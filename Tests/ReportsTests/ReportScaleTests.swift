@@ -10,8 +10,9 @@ import Testing
 /// `ARUN_REPORT_SCALE_KEEP=path.db` keeps the database for timing the binary.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ARUN_REPORT_SCALE"] != nil, "set ARUN_REPORT_SCALE=N"))
 struct ReportScaleTests {
-    /// Writes a run of `count` tests in jobs of 100: 1 % failing with a traceback, 0.5 %
-    /// flaky (failed, then passed on attempt 2), 2 % skipped, 8 workers over 10 minutes.
+    /// Writes a run of `count` tests in jobs of 100: 1 % failing with a traceback and ~7 KB
+    /// of captured output, 0.5 % flaky (failed with a traceback, then passed on attempt 2),
+    /// 2 % skipped, 8 workers over 10 minutes.
     static func generate(path: String, count: Int) async throws -> RunID {
         let queue = try SQLiteQueue(path: path)
         let run = try await queue.createRun(NewRun(name: "scale", directory: "/suite", paths: ["tests"],
@@ -63,6 +64,18 @@ struct ReportScaleTests {
                 FROM tests t JOIN jobs j ON j.id = (t.id - 1) / 100 + 1
                 WHERE t.run_id = :run
                 """, arguments: ["run": run.id, "traceback": traceback])
+            // What a failing test typically captures: some stdout, log records, a little stderr
+            // (~7 KB; the plugin keeps at most 32 KiB per test).
+            let line = "2026-01-01 12:00:00,000 INFO  client: GET /api/v1/items?page=3 -> 500 in 12 ms\n"
+            let sections = try String(decoding: JSONEncoder().encode([
+                ["Captured stdout call", String(repeating: line, count: 50)],
+                ["Captured stderr call", String(repeating: "warning: retrying request\n", count: 20)],
+                ["Captured log call", String(repeating: "WARNING  client:client.py:88 " + line, count: 25)],
+            ]), as: UTF8.self)
+            try db.execute(sql: """
+                UPDATE results SET sections = :sections, extra = '{"head":"TestThing.test_case"}'
+                WHERE run_id = :run AND attempt = 1 AND test_id % 100 = 7
+                """, arguments: ["run": run.id, "sections": sections])
             try db.execute(sql: """
                 INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at, finished_at)
                 SELECT run_id, test_id, 2, 'passed', duration, job_id, worker, finished_at + 600, finished_at + 600.02
@@ -98,6 +111,24 @@ struct ReportScaleTests {
                          + "\(text.utf8.count / 1024) KB")
             #expect(report.tests.count == count)
             #expect(report.totals["flaky"] == count / 200)
+        }
+        if let browser = HTMLBrowserTests.chromium {
+            // Time to first render in headless Chromium: the page's own mark, and the whole
+            // browser run (start-up, parse, script, DOM dump).
+            let html = try await RunReport.load(run: run, from: queue, output: true).render(.html)
+            let file = folder.file("scale.html")
+            try html.write(toFile: file, atomically: false, encoding: .utf8)
+            let begin = Date()
+            let dom = try ChildProcess.run(browser, [
+                "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(folder.file("profile"))",
+                "--virtual-time-budget=60000", "--dump-dom", URL(fileURLWithPath: file).absoluteString,
+            ], timeout: 600)
+            let wall = Date().timeIntervalSince(begin)
+            let mark = HTMLBrowserTests.matches(#"data-first-render-ms="(\d+)""#, in: dom.stdout).first?.first ?? "?"
+            #expect(mark != "?", "the page rendered: \(dom.stderr.suffix(500))")
+            #expect(HTMLBrowserTests.rows(dom.stdout).count == 300, "the first rows, on demand")
+            lines.append("html in chromium: \(html.utf8.count / 1_048_576) MB, first render at \(mark) ms, "
+                         + "browser run \(String(format: "%.1f", wall)) s")
         }
         print(lines.joined(separator: "\n"))
     }

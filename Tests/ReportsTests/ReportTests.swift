@@ -84,32 +84,90 @@ import Testing
         #expect(efficiency > 0 && efficiency < 1)
     }
 
-    @Test func textReportShowsFailuresTracebacksSlowestWorkersAndEfficiency() async throws {
+    @Test func textReportShowsPytestSectionsSlowestWorkersAndEfficiency() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let text = try await RunReport.load(run: writer.run.id, from: queue).render(.text)
-        #expect(text.contains("FAILURES (6)"))
-        #expect(text.contains("  FAILED tests/test_a.py::test_fail (w1, 0.20s)"), "\(text)")
-        #expect(text.contains("    AssertionError: one is not two"))
-        #expect(text.contains("    | E       AssertionError: one is not two\\x01 red "), "controls shown, colours dropped")
-        #expect(text.contains("FLAKY (1)") && text.contains("tests/test_b.py::test_flaky (failed on attempt 1; passed on attempt 2)"))
+        let report = try await RunReport.load(run: writer.run.id, from: queue, output: true)
+        let text = report.render(.text, environment: ["COLUMNS": "80"])
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.contains("==================================== ERRORS ===================================="), "\(text)")
+        #expect(lines.contains("=================================== FAILURES ==================================="))
+        #expect(lines.contains("__________________________________ test_fail ___________________________________"),
+                "the recorded headline")
+        #expect(lines.contains("_____________________________ TestGroup.test_crash _____________________________"),
+                "a headline from the node id")
+        #expect(lines.contains("_________________________ ERROR at setup of test_error _________________________"))
+        #expect(lines.contains("def test_fail():"), "the whole failure text, its first line too")
+        #expect(text.contains("E       AssertionError: one is not two\\x01 red "), "controls shown, colours dropped")
+        #expect(lines.contains("----------------------------- Captured stdout call -----------------------------"))
+        #expect(lines.contains("captured \\x07bell"))
+        #expect(lines.contains("------------------------------ Captured log call -------------------------------"))
+        #expect(lines.contains("---------------------------- Captured stdout setup -----------------------------"))
+        #expect(lines.contains("FLAKY (1): failed, then passed on a later attempt"))
+        #expect(text.contains("tests/test_b.py::test_flaky (failed on attempt 1; passed on attempt 2)"))
         #expect(text.contains("SLOWEST 10") && text.contains("3.00s  tests/test_b.py::TestGroup::test_hang"))
         #expect(text.contains("WORKERS") && text.contains("w1") && text.contains("w2"))
         #expect(text.contains("idle: share of the worker's life outside jobs"), "the idle column says what it counts")
         #expect(text.contains("efficiency "))
-        #expect(text.contains("run 1 \"nightly\" (complete): 3 failed, 2 passed, 1 flaky"), "\(text)")
+        // pytest's default -r is fE: failures (crashes and timeouts as such), then errors.
+        let summary = try #require(lines.firstIndex(of: "=========================== short test summary info ============================"))
+        let shortLines = Array(lines[(summary + 1)...].prefix { !$0.hasPrefix("wall ") })
+        #expect(shortLines == [
+            "FAILED tests/test_a.py::test_fail - AssertionError: one is not two",
+            "CRASHED tests/test_b.py::TestGroup::test_crash - crashed: pytest died of SIGSEGV",
+            "TIMEOUT tests/test_b.py::TestGroup::test_hang - timeout after 3 s",
+            "FAILED tests/test_b.py::test_param[a|b-<script>alert('pwned')</script>] - Val...",
+            "FAILED tests/test_b.py::test_still_failing - AssertionError: second",
+            "ERROR tests/test_a.py::test_error - RuntimeError: fixture exploded",
+        ], "\(shortLines)")
+        #expect(lines.last(where: { !$0.isEmpty })?.hasPrefix("run 1 \"nightly\" (complete): 3 failed, 2 passed, 1 flaky") == true,
+                "the totals line closes the report: \(text)")
         #expect(!text.contains("\u{1b}") && !text.contains("\u{0}"))
 
-        let filtered = try await RunReport.load(run: writer.run.id, from: queue).render(.text, statuses: ["skipped", "xfailed"])
+        // On CI pytest prints whole messages.
+        let onCI = report.render(.text, environment: ["COLUMNS": "80", "CI": "true"])
+        #expect(onCI.contains("FAILED tests/test_b.py::test_param[a|b-<script>alert('pwned')</script>] - ValueError: <script>"))
+
+        let filtered = report.render(.text, statuses: ["skipped", "xfailed"])
         #expect(filtered.contains("TESTS (skipped, xfailed): 2"))
         #expect(filtered.contains("SKIPPED tests/test_a.py::test_skip") && filtered.contains("not today"))
         #expect(!filtered.contains("FAILED tests/test_a.py::test_fail"))
     }
 
+    @Test func shortSummaryFollowsTheRunsReportCharacters() async throws {
+        let folder = try TemporaryFolder("arun-reports")
+        let (queue, clock) = try RunWriter.open(folder.file("chars.db"))
+        let run = try await queue.createRun(NewRun(name: nil, directory: "/suite", paths: ["tests"],
+                                                   pytestArgs: ["-rA", "--tb=short"], settings: RunSettings()))
+        try await queue.setStatus(.running, of: run.id)
+        let writer = RunWriter(queue: queue, clock: clock, run: run)
+        try await writer.job("a", worker: "w", [
+            Outcomes("tests/test_a.py::test_ok", .passed, sections: #"[["Captured stdout call","hi\n"]]"#),
+            Outcomes("tests/test_a.py::test_s1", .skipped, message: "later", extra: #"{"skip_location":"tests/test_a.py:4"}"#),
+            Outcomes("tests/test_a.py::test_s2", .skipped, message: "later", extra: #"{"skip_location":"tests/test_a.py:4"}"#),
+            Outcomes("tests/test_a.py::test_xf", .xfailed, message: "known"),
+            Outcomes("tests/test_a.py::test_xp", .xpassed, message: "fixed"),
+        ])
+        try await writer.finish()
+        let text = try await RunReport.load(run: run.id, from: queue, output: true).render(.text, environment: ["COLUMNS": "80"])
+        let lines = text.split(separator: "\n").map(String.init)
+        let summary = try #require(lines.firstIndex { $0.contains(" short test summary info ") })
+        #expect(Array(lines[(summary + 1)...].prefix(4)) == [
+            "PASSED tests/test_a.py::test_ok",
+            "SKIPPED [2] tests/test_a.py:4: later",
+            "XFAIL tests/test_a.py::test_xf - known",
+            "XPASS tests/test_a.py::test_xp - fixed",
+        ], "\(text)")
+        #expect(lines.contains { $0.contains(" PASSES ") } && lines.contains("hi"), "-rA shows passed tests' output")
+        #expect(PytestTerminalOptions(arguments: ["-ra"]).reportChars == "sxXEf")
+        #expect(PytestTerminalOptions(arguments: ["-r", "fEN"]).reportChars == "")
+        #expect(PytestTerminalOptions(arguments: ["-rfs", "--tb", "line"]).tracebackStyle == "line")
+    }
+
     @Test func jsonReportIsOneDocumentedObject() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let report = try await RunReport.load(run: writer.run.id, from: queue)
+        let report = try await RunReport.load(run: writer.run.id, from: queue, output: true)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.render(.json).utf8)) as? [String: Any])
         for key in ["run", "status", "workers", "wall_seconds", "totals", "tests", "jobs"] {
             #expect(object[key] != nil, "missing \(key)")
@@ -129,6 +187,19 @@ import Testing
         for test in tests {
             for key in ["nodeid", "outcome", "attempts", "duration", "worker", "job"] { #expect(test[key] != nil) }
         }
+        // Failure text and captured sections for failed and errored tests.
+        let fail = try #require(tests.first { $0["nodeid"] as? String == "tests/test_a.py::test_fail" })
+        #expect((fail["details"] as? String)?.hasPrefix("def test_fail():") == true)
+        let sections = try #require(fail["sections"] as? [[String: String]])
+        #expect(sections.map { $0["title"] ?? "" } == ["Captured stdout call", "Captured log call"])
+        #expect(sections.first?["text"] == "captured \u{07}bell\n", "JSON carries the text as it was")
+        let error = try #require(tests.first { $0["nodeid"] as? String == "tests/test_a.py::test_error" })
+        #expect((error["sections"] as? [[String: String]])?.first?["title"] == "Captured stdout setup")
+        let skip = try #require(tests.first { $0["nodeid"] as? String == "tests/test_a.py::test_skip" })
+        #expect(skip["skip_location"] as? String == "tests/test_a.py:12" && skip["details"] == nil)
+        let earlier = try #require(flaky["earlier_attempts"] as? [[String: Any]])
+        #expect(earlier.count == 1 && earlier.first?["details"] as? String == "E   AssertionError: flaky once")
+        #expect(tests.first { $0["nodeid"] as? String == "tests/test_a.py::test_pass" }?["details"] == nil)
         let jobs = try #require(object["jobs"] as? [[String: Any]])
         #expect(jobs.count == 3)
         for job in jobs {
@@ -155,10 +226,7 @@ import Testing
                 "no character XML 1.0 forbids")
         #expect(!xml.contains(Fixtures.hostile))
 
-        if let xmllint = XMLLint.path {
-            let result = try ChildProcess.run(xmllint, ["--noout", "--schema", XMLLint.schema, path])
-            #expect(result.status == 0, "xmllint: \(result.stderr)")
-        }
+        #expect(try XMLLint.problems(path) == [])
 
         let document = try XMLDocument(contentsOf: URL(fileURLWithPath: path), options: [])
         let root = try #require(document.rootElement())
@@ -166,7 +234,11 @@ import Testing
         #expect(root.attribute(forName: "tests")?.stringValue == "13")
         #expect(root.attribute(forName: "failures")?.stringValue == "5", "failed ×3, crashed, timeout")
         #expect(root.attribute(forName: "errors")?.stringValue == "1")
-        #expect(root.attribute(forName: "skipped")?.stringValue == "4", "skipped, xfailed, not run, pending")
+        #expect(root.attribute(forName: "skipped") == nil && root.attribute(forName: "timestamp") == nil,
+                "junit-10.xsd allows neither on testsuites")
+        let skippedCount = root.elements(forName: "testsuite").compactMap { $0.attribute(forName: "skipped")?.stringValue }
+            .compactMap(Int.init).reduce(0, +)
+        #expect(skippedCount == 4, "skipped, xfailed, not run, pending")
         let suites = root.elements(forName: "testsuite")
         #expect(suites.map { $0.attribute(forName: "name")?.stringValue ?? "" }
             == ["tests/test_a.py", "tests/test_b.py", "tests/test_late.py"])
@@ -203,32 +275,48 @@ import Testing
     @Test func htmlIsSelfContainedAndEscapesEverything() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder)
-        let html = try await RunReport.load(run: writer.run.id, from: queue).render(.html)
+        let html = try await RunReport.load(run: writer.run.id, from: queue, output: true).render(.html)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
-        #expect(html.components(separatedBy: "<script").count == 2, "only arun's own script")
+        #expect(html.components(separatedBy: "<script").count == 3, "the data block and arun's own script")
         #expect(!html.contains(Fixtures.hostile) && !html.contains("<img"))
-        #expect(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"), "markup escaped")
+        #expect(html.contains(#"\u003cscript>alert('pwned')\u003c/script>"#), "data escaped: no </script> in it")
         #expect(!html.contains("</pre><script"))
-        #expect(!html.contains("<link") && !html.contains("<img") && !html.contains("<iframe"))
+        #expect(!html.contains("<link") && !html.contains("<img") && !html.contains("<iframe") && !html.contains("https://"))
+        #expect(html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").contains("http://") == false,
+                "no external resource")
         #expect(html.contains("default-src 'none'"))
-        #expect(html.contains("<input id=\"filter\""))
-        #expect(html.contains("<table id=\"failures\">"))
-        #expect(html.components(separatedBy: "<tr><td class=\"outcome").count - 1 >= 6)
-        // The timeline: one lane per worker, one bar per job.
+        #expect(!html.contains(folder.path), "no absolute path, the footer names the file")
+        #expect(html.contains("from every.db (run 1)"))
+        #expect(html.contains("<input id=\"search\"") && html.contains("<table id=\"tests\">"))
+        #expect(html.contains("data-outcome=\"failed\" aria-pressed=\"false\">failed <b>3</b>"), "chips with counts")
+        // The timeline: one lane per worker, one bar per job attempt.
         #expect(html.contains("<svg class=\"timeline\""))
         #expect(html.components(separatedBy: "<rect ").count - 1 == 3)
         #expect(html.contains(">w1<title>w1</title></text>") && html.contains(">w2<title>w2</title></text>"))
-        #expect(html.components(separatedBy: "class=\"bad\"><title>").count - 1 == 3, "every job had a failing test")
-        #expect(html.contains("Flaky (1)"))
+        #expect(html.components(separatedBy: "class=\"bad\"><title>").count - 1 == 3, "every job recorded a failure")
+        #expect(html.contains("Flaky (1)") && html.contains("attempt 1: failed on w2"))
         #expect(!html.contains("\u{1b}") && !html.contains("\u{0}"))
-        if let xmllint = XMLLint.path {
-            // libxml2's HTML parser: the page parses and the hostile text stays text.
-            let path = try folder.write("report.html", html)
-            let scripts = try ChildProcess.run(xmllint, ["--html", "--noout", "--xpath", "count(//script)", path])
-            #expect(scripts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(scripts.stdout)\(scripts.stderr)")
-            let images = try ChildProcess.run(xmllint, ["--html", "--noout", "--xpath", "count(//img)", path])
-            #expect(images.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        }
+        let path = try folder.write("report.html", html)
+        let xmllint = try #require(XMLLint.path, "xmllint is missing: apt-get install libxml2-utils")
+        // libxml2's HTML parser: the page parses and the hostile text stays text.
+        let scripts = try ChildProcess.run(xmllint, ["--html", "--noout", "--xpath", "count(//script)", path])
+        #expect(scripts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(scripts.stdout)\(scripts.stderr)")
+        let images = try ChildProcess.run(xmllint, ["--html", "--noout", "--xpath", "count(//img)", path])
+        #expect(images.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test func timelineDrawsAFailedFirstAttemptRedAfterARetryPassed() async throws {
+        let folder = try TemporaryFolder("arun-reports")
+        let (queue, clock) = try RunWriter.open(folder.file("retry.db"))
+        let writer = try await RunWriter.start(queue, clock: clock)
+        try await writer.job("first", worker: "w1", [Outcomes("tests/test_a.py::test_x", .failed, message: "boom"),
+                                                     Outcomes("tests/test_a.py::test_y", .passed)])
+        try await writer.job("retry", worker: "w2", attempt: 2, [Outcomes("tests/test_a.py::test_x", .passed)])
+        try await writer.finish()
+        let html = try await RunReport.load(run: writer.run.id, from: queue).render(.html)
+        #expect(html.components(separatedBy: "class=\"bad\"><title>first").count - 1 == 1, "the failing attempt's job")
+        #expect(html.components(separatedBy: "class=\"ok\"><title>retry").count - 1 == 1, "the passing retry's job")
     }
 
     @Test func markdownIsCompactAndEscaped() async throws {
@@ -257,12 +345,17 @@ import Testing
     @Test func viewsAnswerTheUsualQuestions() async throws {
         let folder = try TemporaryFolder("arun-reports")
         let (queue, writer) = try await Fixtures.everyOutcome(in: folder, pending: true)
-        #expect(try queue.schemaVersion() == 2)
+        #expect(try queue.schemaVersion() == Migrations.all.count, "every migration applied")
         let run = writer.run.id
         try queue.readSync { db in
             let finals = try Row.fetchAll(db, sql: "SELECT nodeid, outcome, attempt FROM latest_results WHERE run_id = ?",
                                           arguments: [run])
             #expect(finals.count == 12)
+            let sections = try String.fetchAll(db, sql: """
+                SELECT json_extract(s.value, '$[0]') FROM latest_results, json_each(latest_results.sections) AS s
+                WHERE run_id = ? AND nodeid = 'tests/test_a.py::test_fail'
+                """, arguments: [run])
+            #expect(sections == ["Captured stdout call", "Captured log call"])
             #expect(finals.contains { $0[0] == "tests/test_b.py::test_still_failing" && $0[1] == "failed" && $0[2] == 2 })
             let flaky = try Row.fetchAll(db, sql: "SELECT nodeid, attempts, failed_attempts FROM flaky_tests WHERE run_id = ?",
                                          arguments: [run])

@@ -126,13 +126,13 @@ class Serve:
         self.proc.stdin.write((json.dumps(obj) + "\n").encode())
         self.proc.stdin.flush()
 
-    def job(self, nodeids: list) -> list:
+    def job(self, nodeids: list, **extra) -> list:
         """Run one job, return its events from job_start to job_done."""
         job_id = f"j{self.jobs}"
         tests_file = self.root.parent / f"{self.root.name}-{job_id}.json"
         tests_file.write_text(json.dumps(nodeids))
         self.jobs += 1
-        self.send({"job": job_id, "tests_file": str(tests_file)})
+        self.send({"job": job_id, "tests_file": str(tests_file), **extra})
         events = []
         while True:
             event = self.next()
@@ -763,6 +763,77 @@ def test_serve_flags_output_bounds_and_clean_stdout(tmp_path):
     assert "raw fd1 junk" in serve.stderr() and "print junk" in serve.stderr()
 
 
+def test_serve_captured_sections_as_pytest_shows_them(tmp_path):
+    root = write_suite(
+        tmp_path / "suite",
+        {
+            "pytest.ini": "[pytest]\n",
+            "test_sections.py": """\
+                import logging, sys
+                import pytest
+
+                @pytest.fixture
+                def noisy():
+                    print("setup out")
+                    yield
+                    print("teardown out")
+
+                class TestK:
+                    def test_fail(self, noisy):
+                        print("call out")
+                        sys.stderr.write("call err\\n")
+                        logging.getLogger("x").warning("warned")
+                        assert 1 == 2, "first line\\nsecond line"
+
+                def test_pass(noisy):
+                    print("quiet pass")
+
+                def test_huge():
+                    print("y" * 300_000)
+                    assert False
+
+                @pytest.mark.skip(reason="marked")
+                def test_skip_mark():
+                    pass
+
+                def test_skip_inline():
+                    pytest.skip("inline")
+                """,
+        },
+    )
+    ids = [f"test_sections.py::{name}" for name in
+           ("TestK::test_fail", "test_pass", "test_huge", "test_skip_mark", "test_skip_inline")]
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    res = results(serve.job(ids))
+    serve.quit()
+    fail = res[ids[0]]
+    assert [title for title, _ in fail["sections"]] == [
+        "Captured stdout setup", "Captured stdout call", "Captured stderr call", "Captured log call",
+        "Captured stdout teardown",
+    ]
+    assert fail["sections"][1][1] == "call out\n" and "warned" in fail["sections"][3][1]
+    assert fail["head"] == "TestK.test_fail"
+    assert fail["crash"] == "AssertionError: first line\n  second line\nassert 1 == 2"
+    assert fail["details"].startswith("\nself = ") and "    def test_fail(self, noisy):" in fail["details"]
+    assert "sections" not in res[ids[1]], "passed tests keep theirs only with -rP"
+    huge = res[ids[2]]["sections"][0][1]
+    assert len(huge.encode()) <= 32 * 1024 and huge.startswith("[... ") and huge.endswith("y\n")
+    assert res[ids[3]]["skip_location"] == "test_sections.py:24"
+    assert res[ids[4]]["skip_location"] == "test_sections.py:29"
+
+    # -rP keeps passed tests' output; --show-capture=log keeps only log sections.
+    serve = Serve(root, "-p", "no:cacheprovider", "-rP", "--show-capture=log", ".")
+    res = results(serve.job(ids[:2]))
+    serve.quit()
+    assert [title for title, _ in res[ids[0]]["sections"]] == ["Captured log call"]
+    assert "sections" not in res[ids[1]], "a passed test without log records shows nothing"
+    serve = Serve(root, "-p", "no:cacheprovider", "-rA", ".")
+    res = results(serve.job(ids[1:2]))
+    serve.quit()
+    assert [title for title, _ in res[ids[1]]["sections"]] == [
+        "Captured stdout setup", "Captured stdout call", "Captured stdout teardown"]
+
+
 def test_serve_last_failed(tmp_path):
     root = write_suite(
         tmp_path / "suite",
@@ -780,6 +851,25 @@ def test_serve_last_failed(tmp_path):
     events = serve.job(["test_lf.py::test_bad"])
     assert [r["outcome"] for r in results(events).values()] == ["failed"]
     assert serve.quit() == 1
+
+
+def test_serve_job_stops_at_its_failure_budget_like_pytest_maxfail(tmp_path):
+    # The parent passes the failures the run may still take; the job stops where a
+    # serial `pytest --maxfail N` stops, and the next job without a budget runs all.
+    body = "".join(f"def test_{i:02d}():\n    assert {i % 3 != 0}\n\n" for i in range(12))
+    root = write_suite(tmp_path / "suite", {"pytest.ini": "[pytest]\n", "test_budget.py": body})
+    ids = [f"test_budget.py::test_{i:02d}" for i in range(12)]
+    serve = Serve(root, "-p", "no:cacheprovider", ".")
+    for budget in (1, 2, 3):
+        plain = run_pytest(root, "-p", "no:cacheprovider", f"--maxfail={budget}", plugin=False)
+        events = serve.job(ids, maxfail=budget)
+        res = results(events)
+        done = events[-1]
+        assert done["stopped"] and str(budget) in done["stopped"]
+        assert parse_summary(plain.stdout) == terminal_totals(res.values()), budget
+    events = serve.job(ids)
+    assert events[-1]["stopped"] is None and len(results(events)) == 12
+    serve.quit()
 
 
 # Suites pytest refuses, or not, before running a test (issue 16): with
