@@ -37,7 +37,7 @@ import Testing
         #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
         #expect(output.stderr.contains("s (--lock-timeout): another program holds a write transaction"),
                 "\(output.stderr)")
-        #expect(output.stdout.contains("unfinished"), "\(output.stdout)")
+        #expect(output.stdout.contains("finish it with `arun run --resume"), "\(output.stdout)")
         let resumed = try rig.arun(["run", "--resume"])
         let tally = try rig.tally()
         rig.record("write lock held past --lock-timeout 4 (--mp), then --resume", tally, exit: output.status)

@@ -59,7 +59,7 @@ import Testing
         #expect(kills == 2)
         #expect(output.status == 2, "\(output.stdout)\(output.stderr)")
         #expect(output.stderr.contains("2 workers died, more than --max-worker-restart 1 allows"), "\(output.stderr)")
-        #expect(output.stdout.contains("unfinished"), "\(output.stdout)")
+        #expect(output.stdout.contains("finish it with `arun run --resume"), "\(output.stdout)")
         // Files nobody collected yet are counted, not dropped.
         #expect(output.stdout.contains("test files not collected yet"), "\(output.stdout)")
         #expect(try rig.status() == "interrupted")
