@@ -9,11 +9,11 @@ import Worker
 /// damaged), every worker stops and the error is thrown.
 public enum WorkerPool {
     public static func run(count: Int, queue: any JobQueue, run: Run, configuration: WorkerConfiguration,
-                           control: WorkerControl, maxRestarts: Int? = nil) async throws {
+                           control: WorkerControl, firstIndex: Int = 0, maxRestarts: Int? = nil) async throws {
         let prefix = "\(LocalProcess.hostName)-\(getpid())"
         let limit = maxRestarts ?? 4 * count
         let failure: (any Error)? = await withTaskGroup(of: (String, (any Error)?).self) { group in
-            var started = 0
+            var started = firstIndex
             func add() {
                 let worker = Worker(id: "\(prefix)-\(started)", queue: queue, run: run, configuration: configuration,
                                     control: control)
@@ -33,8 +33,8 @@ public enum WorkerPool {
             while let (id, error) = await group.next() {
                 guard let error else { continue }
                 if failure != nil || control.isStopping {
-                    // Once stopping, only a storage fault is worth telling; the rest follows from the stop.
-                    if failure == nil, (error as? QueueError)?.isStorageFault == true { failure = error }
+                    // The first error is the one told (a pytest stopped by our own stop throws none).
+                    if failure == nil, !(error is CancellationError) { failure = error }
                     continue
                 }
                 if !isCurable(error) {
