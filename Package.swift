@@ -99,9 +99,11 @@ let package = Package(
         // Tests that check the database's rows themselves read them with GRDB.
         .testTarget(name: "QueueTests", dependencies: ["Queue", "QueueConformance", "TestSupport", grdb]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Queue", "Pytest", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Pytest"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Pytest", "Worker"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Queue", "Planner", "Pytest", "Worker", "TestSupport"]),
         .testTarget(name: "CliTests", dependencies: ["Queue", "TestSupport", grdb]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Queue", "TestSupport", grdb], exclude: ["junit.xsd", "junit-10.xsd"]),
+        // Real faults against the built `arun`: kill -9, SIGSTOP, held locks, full and read-only disks.
+        .testTarget(name: "FaultTests", dependencies: ["TestSupport", grdb]),
     ]
 )

@@ -158,10 +158,37 @@ def _take_over_stdio() -> tuple[int, int]:
     return _serve_fds
 
 
+def _die_with_parent() -> None:
+    """Serve mode: end this pytest and its tests' processes when the arun worker that
+    started it dies, whatever killed it (a ``kill -9`` leaves no orphans working on).
+
+    A daemon thread polls the parent pid: PR_SET_PDEATHSIG would follow the parent's
+    *thread*, which the parent's thread pool may retire at any time.
+    """
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+    if parent <= 1:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        # arun starts pytest as a process group leader: the group holds the tests' children.
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="arun-parent-watch", daemon=True).start()
+
+
 _serve_from_env = os.environ.get(_ENV_SERVE) == "1"
 if _serve_from_env:
     os.environ.pop(_ENV_SERVE, None)
     _take_over_stdio()
+    _die_with_parent()
 
 
 # --------------------------------------------------------------------------

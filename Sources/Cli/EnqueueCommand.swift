@@ -39,7 +39,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             if json { FileHandle.standardError.write(Data("arun: \(notice)\n".utf8)) } else { Console.print(notice) }
         }
         _ = try Planner().prepare(planning.request)  // usage errors before the database is touched
-        let queue = dryRun ? nil : try await database.open()
+        let queue = dryRun ? nil : try await database.open(verifying: true)  // quick_check before this adds to the file
         var (made, run) = try await planning.make(queue: queue)
         // Not on a run's critical path, so a dry run may collect to count a file plan's tests.
         if dryRun { made = try await Planner().countingTests(of: made, request: planning.request) }

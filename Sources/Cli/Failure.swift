@@ -9,6 +9,15 @@ import Worker
 /// Turns any error into one line on stderr and pytest's exit code.
 enum Failure {
     static func exit(with error: any Error) -> Never {
+        let (message, code) = describe(error)
+        if let message {
+            FileHandle.standardError.write(Data("arun: \(message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
+        }
+        Foundation.exit(code)
+    }
+
+    /// The one-line message (nil when the parser or a child already printed it) and the exit code.
+    static func describe(_ error: any Error) -> (String?, Int32) {
         let (message, code): (String?, Int32)
         switch error {
         case let error as QueueError: (message, code) = (error.description, error.exitCode)
@@ -33,10 +42,7 @@ enum Failure {
                 (message, code) = ("internal error: \(error)", 3)
             }
         }
-        if let message {
-            FileHandle.standardError.write(Data("arun: \(message.replacingOccurrences(of: "\n", with: " "))\n".utf8))
-        }
-        Foundation.exit(code)
+        return (message, code)
     }
 }
 

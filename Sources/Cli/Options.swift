@@ -12,9 +12,17 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The database: a file, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (default: $ARUN_DB or .arun/arun.db).")
     var db: String?
 
+    @Option(name: .customLong("lock-timeout"),
+            help: "Seconds to wait for a database lock another program holds, then stop (exit 2, resumable).")
+    var lockTimeout: Double = 300
+
     var path: String { DatabaseLocation.resolve(explicit: db) }
 
     init() {}
+
+    func validate() throws {
+        if lockTimeout <= 0 { throw ValidationError("--lock-timeout must be more than 0 seconds") }
+    }
 
     /// One database named on the command line (`report --merge`).
     init(db: String) { self.db = db }
@@ -22,11 +30,20 @@ struct DatabaseOptions: ParsableArguments {
     /// `--db`/`ARUN_DB` as a backend: a file path or a postgresql:// URL.
     func address() throws -> DatabaseAddress { try DatabaseAddress.resolve(explicit: db) }
 
-    /// Opens (creating and migrating) the store, on either backend.
-    func open() async throws -> any RunStore {
+    /// Opens (creating and migrating) the store, on either backend. `verifying`: a SQLite
+    /// file gets `PRAGMA quick_check` first, for commands that add a run or resume one.
+    func open(verifying: Bool = false) async throws -> any RunStore {
         switch try address() {
-        case let .sqlite(path): try SQLiteQueue(path: path)
-        case let .postgres(address): try await PostgresQueue(address: address)
+        case let .sqlite(path):
+            var configuration = SQLiteQueueConfiguration()
+            configuration.verifyIntegrity = verifying
+            configuration.lockTimeout = lockTimeout
+            configuration.onLockWait = { LockNotice.shared.report($0) }
+            // Fault injection (tests where no small filesystem can be mounted): a "full disk" at N pages.
+            configuration.maxPageCount = ProcessInfo.processInfo.environment["ARUN_SQLITE_MAX_PAGE_COUNT"].flatMap { Int($0) }
+            return try SQLiteQueue(path: path, configuration: configuration)
+        case let .postgres(address):
+            return try await PostgresQueue(address: address)
         }
     }
 
@@ -199,8 +216,13 @@ struct WorkerModeOptions: ParsableArguments {
     @Flag(name: .customLong("mp"), help: "Workers as separate `arun work` processes.")
     var multiProcess = false
 
+    @Option(name: .customLong("max-worker-restart"),
+            help: "Dead workers replaced before the run stops (exit 2, resumable). Default: 4 × workers.")
+    var maxWorkerRestart: Int?
+
     func validate() throws {
         if multiTask && multiProcess { throw ValidationError("--mt and --mp cannot be combined: choose one") }
+        if let maxWorkerRestart, maxWorkerRestart < 0 { throw ValidationError("--max-worker-restart must be 0 or more") }
     }
 
     /// `--mp` true, `--mt` false, neither nil (a resumed run keeps its own).

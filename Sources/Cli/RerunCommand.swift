@@ -41,7 +41,8 @@ struct RerunCommand: AsyncParsableCommand {
 
     func run() async throws {
         colour.apply()
-        let queue = try await database.open()
+        let queue = try await database.open(verifying: true)  // quick_check before this adds to the file
+        try await WorkerRecovery.recover(queue)
         let target = try await queue.runOrLatest(id ?? run)
         let retried = try await queue.retryFailures(run: target.id)
         if retried == 0 {
@@ -58,7 +59,8 @@ struct RerunCommand: AsyncParsableCommand {
         given.workers = workers?.resolved
         given.workerProcesses = mode.given
         let settings = target.settings.overridden(by: given)
-        let execution = try RunWiring(database: database, settings: settings, python: python)
+        let execution = try RunWiring(database: database, settings: settings, python: python,
+                                      maxWorkerRestarts: mode.maxWorkerRestart)
             .execution(run: target.id, queue: queue)
         let code = try await RunWiring.finish(execution, target: target, queue: queue,
                                               workers: workers?.resolved ?? settings.workers ?? WorkerCount.cpuCount,

@@ -108,7 +108,8 @@ struct RunCommand: AsyncParsableCommand {
             Console.print("interrupted while planning: run \(target.id) is planned; start it with `arun run --resume \(target.id)`")
             throw ExitCode(2)
         }
-        var execution = try RunWiring(database: database, settings: settings, python: python, startedAt: startedAt)
+        var execution = try RunWiring(database: database, settings: settings, python: python,
+                                      maxWorkerRestarts: mode.maxWorkerRestart, startedAt: startedAt)
             .execution(run: target.id, queue: queue)
         // Jobs of whole files: N file paths make at most N jobs.
         if !plan.paths.isEmpty && plan.paths.allSatisfy(Self.isFile) { execution.jobsAtMost = plan.paths.count }

@@ -12,6 +12,8 @@ struct RunWiring {
     var settings: RunSettings
     /// The interpreter (a machine's own, so never stored with the run).
     var python: PythonOptions
+    /// Dead workers replaced before the run stops (`--max-worker-restart`; nil: 4 × workers).
+    var maxWorkerRestarts: Int?
     /// When the command began (its whole time counts in the run's).
     var startedAt = Date()
 
@@ -21,14 +23,16 @@ struct RunWiring {
                                                              logDirectory: database.logDirectory(run: run))
         let hosting: WorkerHosting
         if settings.workerProcesses == true {
-            var arguments = ["work"] + (try database.childArguments()) + ["--run", String(run)] + settings.workerArguments
+            var arguments = ["work"] + (try database.childArguments())
+                + ["--run", String(run), "--lock-timeout", String(database.lockTimeout)] + settings.workerArguments
             if let python = python.python { arguments += ["--python", python] }
             hosting = .processes(WorkerProcesses(arguments: arguments))
         } else {
             hosting = .tasks(configuration)
         }
         return RunExecution(hosting: hosting, retries: settings.retries ?? 0, failOnFlaky: settings.failOnFlaky ?? false,
-                            observer: ProgressObserver(queue: queue), startedAt: startedAt)
+                            maxWorkerRestarts: maxWorkerRestarts, observer: ProgressObserver(queue: queue),
+                            startedAt: startedAt)
     }
 
     /// Runs `target` to its end, prints its failures and summary, returns pytest's exit code.
@@ -48,16 +52,24 @@ struct RunWiring {
                               + (failure.message.map { " - \(Escape.terminal(String($0.prefix(200))))" } ?? ""))
             }
         }
+        if let stop = ending.stop, let message = Failure.describe(stop).0 {
+            FileHandle.standardError.write(Data("arun: \(message)\n".utf8))
+        }
         Console.print("run \(target.id): \(Painter.totals(ending.summary.line))")
         if let note = ending.summary.unmatchedNote { Console.print(note) }
         if ending.unrunFiles > 0 {
             Console.print("\(ending.unrunFiles) test file\(ending.unrunFiles == 1 ? "" : "s") did not run "
                           + "(the run was stopped before they were collected)")
         }
+        let pending = ending.summary.pending
+        let rest = [pending > 0 ? "\(pending) tests pending" : nil,
+                    ending.uncollectedFiles > 0 ? "\(ending.uncollectedFiles) test files not collected yet" : nil]
+            .compactMap { $0 }
+        let left = rest.isEmpty ? "" : " (\(rest.joined(separator: ", ")))"
         if ending.interrupted {
-            Console.print("interrupted: finish it with `arun run --resume \(target.id)`")
-        } else if ending.unfinished {
-            Console.print("unfinished: finish it with `arun run --resume \(target.id)`")
+            Console.print("interrupted\(left): finish it with `arun run --resume \(target.id)`")
+        } else if ending.unfinished || ending.uncollectedFiles > 0 {
+            Console.print("unfinished\(left): finish it with `arun run --resume \(target.id)`")
         }
         return ending.exitCode
     }

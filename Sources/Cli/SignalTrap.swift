@@ -10,7 +10,9 @@ final class SignalTrap: @unchecked Sendable {
     private var count = 0
     private let lock = NSLock()
 
-    init(onStop: @escaping @Sendable () -> Void) {
+    /// `quiet`: a supervised `arun work` leaves the words to its parent, so one Ctrl-C
+    /// prints "stopping" once, not once per worker process.
+    init(quiet: Bool = false, onStop: @escaping @Sendable () -> Void) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -21,11 +23,11 @@ final class SignalTrap: @unchecked Sendable {
                     return self.count
                 }
                 if seen == 1 {
-                    FileHandle.standardError.write(Data(
-                        "\narun: stopping: unfinished jobs go back to the queue (again to quit at once)\n".utf8))
+                    if !quiet { FileHandle.standardError.write(Data(
+                        "\narun: stopping: unfinished jobs go back to the queue (again to quit at once)\n".utf8)) }
                     onStop()
                 } else {
-                    FileHandle.standardError.write(Data("arun: quitting now\n".utf8))
+                    if !quiet { FileHandle.standardError.write(Data("arun: quitting now\n".utf8)) }
                     Foundation.exit(2)
                 }
             }

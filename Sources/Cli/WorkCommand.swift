@@ -27,13 +27,19 @@ struct WorkCommand: AsyncParsableCommand {
             transform: WorkerCount.parse)
     var workers: WorkerCount?
 
+    /// Set by `arun run --mp`: the parent's pid. The child ends when that parent dies and
+    /// leaves the console to it.
+    @Option(help: .hidden) var supervisor: Int32?
+
     func run() async throws {
         colour.apply()
         let startedAt = Date()
         let control = WorkerControl()
-        let trap = SignalTrap { control.stop(.interrupted) }
+        if let supervisor { ParentWatch.start(parent: supervisor) { control.stop(.interrupted) } }
+        let trap = SignalTrap(quiet: supervisor != nil) { control.stop(.interrupted) }
         let python = try await self.python.resolved()
         let queue = try await database.open()
+        if supervisor == nil { try await WorkerRecovery.recover(queue) }
         let target = try await queue.runOrLatest(run)
         // The run's own settings (lease, test timeout, -x…), overridden by options given here.
         var settings = target.settings.overridden(by: options.given)
@@ -62,6 +68,11 @@ struct WorkCommand: AsyncParsableCommand {
         let count = open > 0 ? min(workers?.resolved ?? 1, open) : workers?.resolved ?? 1
         try await WorkerPool.run(count: count, queue: queue, run: target,
                                  configuration: configuration, control: control)
+        if let supervisor, getppid() != supervisor {
+            // The parent died: whichever worker stops last settles the run it left running.
+            _ = try? await (queue as? SQLiteQueue)?.settleAbandoned(runs: [target.id])
+            throw ExitCode(2)
+        }
         if trap.interrupted || control.stopReason == .interrupted { throw ExitCode(2) }
     }
 }

@@ -30,9 +30,10 @@ enum Migrations {
 
     /// Migrates under an exclusive lock on a sidecar file: several processes opening
     /// one fresh database at once would otherwise race on `grdb_migrations`.
-    static func apply(to writer: some DatabaseWriter, path: String) throws {
-        let lock = try FileLock(path: path + ".lock")
-        defer { lock.unlock() }
+    /// `locked`: the caller already holds the lock.
+    static func apply(to writer: some DatabaseWriter, path: String, locked: Bool = false) throws {
+        let lock = locked ? nil : try FileLock(path: path + ".lock")
+        defer { lock?.unlock() }
         let migrator = migrator
         let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
         let known = Set(all.map(\.id))

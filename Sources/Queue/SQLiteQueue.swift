@@ -3,8 +3,21 @@ internal import GRDB
 
 /// Settings of a ``SQLiteQueue``, with defaults that suit one host.
 public struct SQLiteQueueConfiguration: Sendable {
-    /// How long a write waits for another process's lock before giving up.
-    public var busyTimeout: Double = 30
+    /// How long one SQLite statement waits for another process's lock before the
+    /// queue's own loop takes over (retrying, reporting the wait, up to ``lockTimeout``).
+    public var busyTimeout: Double = 2
+    /// How long a write waits, in all, for a lock another program holds before the
+    /// queue gives up with ``QueueError/busy(path:seconds:)`` (`--lock-timeout`).
+    public var lockTimeout: Double = 300
+    /// Told when a write has waited for the lock past ``busyTimeout``, and again when it
+    /// got the lock, so the console can say why progress froze.
+    public var onLockWait: (@Sendable (LockWait) -> Void)?
+    /// Fault injection for tests without a small filesystem: `PRAGMA max_page_count` on
+    /// every connection, so the database "fills the disk" at this many pages.
+    public var maxPageCount: Int?
+    /// `PRAGMA quick_check` on opening, read-only, before anything is written: for a new
+    /// run or a resume, so damage stops arun before it adds to the file.
+    public var verifyIntegrity = false
     /// Tests written per enqueue transaction.
     public var enqueueBatchSize: Int = 5_000
     /// `NORMAL` is safe in WAL mode (a power cut may lose the last commits, never
@@ -33,28 +46,60 @@ public final class SQLiteQueue: JobQueue {
         self.path = path
         self.configuration = configuration
         try Self.checkLocation(path)
+        (pool, claims) = try Self.waitingForLock(path: path, configuration: configuration) {
+            try Self.open(path: path, configuration: configuration)
+        }
+    }
+
+    /// The pool (created and migrated under the migration lock) and the claim connection.
+    private static func open(path: String, configuration: SQLiteQueueConfiguration) throws
+        -> (DatabasePool, ClaimConnection) {
         var config = Configuration()
         // SQLite's own handler sleeps 1, 2, 5… ms. Measured against short jittered sleeps
         // and yields, it gives more claims per second with 2–4 processes: while one
         // process sleeps the other commits in a row with a warm page cache.
         config.busyMode = .timeout(configuration.busyTimeout)
         config.journalMode = .wal
-        let pragmas = Self.pragmas(durable: configuration.durable)
+        let pragmas = Self.pragmas(durable: configuration.durable, maxPageCount: configuration.maxPageCount)
         config.prepareDatabase { db in
             for pragma in pragmas { try db.execute(sql: pragma) }
         }
+        let pool: DatabasePool
         do {
+            // One lock from the file check to the last migration: an empty file seen under it
+            // is no database another arun is creating.
             let lock = try FileLock(path: path + ".lock")
             defer { lock.unlock() }
+            try DatabaseFile.check(path, verify: configuration.verifyIntegrity, underLock: true)
             pool = try DatabasePool(path: path, configuration: config)
-        } catch let error as DatabaseError {
-            throw Self.translate(error, path: path)
+            try Migrations.apply(to: pool, path: path, locked: true)
         }
-        do {
-            try Migrations.apply(to: pool, path: path)
-            claims = try ClaimConnection(path: path, busyTimeout: configuration.busyTimeout, pragmas: pragmas)
-        } catch let error as DatabaseError {
-            throw Self.translate(error, path: path)
+        return (pool, try ClaimConnection(path: path, busyTimeout: configuration.busyTimeout, pragmas: pragmas))
+    }
+
+    /// Runs `body` again while SQLite reports the database busy, reporting the wait, until
+    /// the lock timeout. Synchronous: opening happens before any task runs.
+    private static func waitingForLock<T>(path: String, configuration: SQLiteQueueConfiguration,
+                                          _ body: () throws -> T) throws -> T {
+        let started = configuration.clock()
+        var reported = false
+        while true {
+            do {
+                let value = try body()
+                if reported { configuration.onLockWait?(LockWait(path: path, since: started,
+                                                                 waited: configuration.clock() - started,
+                                                                 limit: configuration.lockTimeout, released: true)) }
+                return value
+            } catch let error as DatabaseError where isBusy(error) {
+                let waited = configuration.clock() - started
+                if waited >= configuration.lockTimeout { throw QueueError.busy(path: path, seconds: waited) }
+                reported = true
+                configuration.onLockWait?(LockWait(path: path, since: started, waited: waited,
+                                                   limit: configuration.lockTimeout, released: false))
+                Thread.sleep(forTimeInterval: 0.2)
+            } catch let error as DatabaseError {
+                throw translate(error, path: path)
+            }
         }
     }
 
@@ -66,8 +111,8 @@ public final class SQLiteQueue: JobQueue {
     var now: Double { configuration.clock() }
 
     /// Set on every connection, GRDB's and the claim connection.
-    static func pragmas(durable: Bool) -> [String] {
-        [
+    static func pragmas(durable: Bool, maxPageCount: Int? = nil) -> [String] {
+        (maxPageCount.map { ["PRAGMA max_page_count = \($0)"] } ?? []) + [
             // `NORMAL` is safe in WAL mode; see ``SQLiteQueueConfiguration/durable``.
             durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
             // Pages come from the shared mapping instead of a pread each time another
@@ -105,15 +150,32 @@ public final class SQLiteQueue: JobQueue {
         try await retryingBusy { try claims.transaction(updates) }
     }
 
+    /// Retries a transaction that met BUSY: at once with a short jitter while other
+    /// workers take turns, and for as long as ``SQLiteQueueConfiguration/lockTimeout``
+    /// (or ``LockPatience/seconds``) allows when a lock stays held, telling
+    /// ``SQLiteQueueConfiguration/onLockWait`` once SQLite's own busy wait has run out.
     private func retryingBusy<T>(_ transaction: () throws -> T) async throws -> T {
-        let deadline = now + configuration.busyTimeout
+        let started = now
+        let limit = LockPatience.seconds ?? configuration.lockTimeout
         var tries = 0
+        var reported = false
         while true {
             do {
-                return try transaction()
+                let value = try transaction()
+                if reported {
+                    configuration.onLockWait?(LockWait(path: path, since: started, waited: now - started,
+                                                       limit: limit, released: true))
+                }
+                return value
             } catch let error as DatabaseError where Self.isBusy(error) {
                 tries += 1
-                if now >= deadline { throw QueueError.busy(path: path, seconds: configuration.busyTimeout) }
+                let waited = now - started
+                if waited >= limit { throw QueueError.busy(path: path, seconds: waited) }
+                if waited >= configuration.busyTimeout {
+                    reported = true
+                    configuration.onLockWait?(LockWait(path: path, since: started, waited: waited, limit: limit,
+                                                       released: false))
+                }
                 try await Task.sleep(nanoseconds: Self.jitteredDelay(tries: tries))
             } catch let error as DatabaseError {
                 throw Self.translate(error, path: path)
@@ -156,17 +218,8 @@ public final class SQLiteQueue: JobQueue {
     static func checkLocation(_ path: String) throws {
         let manager = FileManager.default
         let directory = (path as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { throw QueueError.notADatabase(path: path) }
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw QueueError.unwritable(path: path, reason: "cannot read it")
-            }
-            defer { try? handle.close() }
-            let header = (try? handle.read(upToCount: 16)) ?? Data()
-            if !header.isEmpty && header != Data("SQLite format 3\u{0}".utf8) {
-                throw QueueError.notADatabase(path: path)
-            }
+        if manager.fileExists(atPath: path) {
+            try DatabaseFile.check(path, verify: false, underLock: false)
         } else if !directory.isEmpty {
             do {
                 try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -181,11 +234,22 @@ public final class SQLiteQueue: JobQueue {
 
     static func translate(_ error: DatabaseError, path: String) -> QueueError {
         switch error.resultCode {
-        case .SQLITE_NOTADB, .SQLITE_CORRUPT: .notADatabase(path: path)
-        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_FULL, .SQLITE_IOERR:
-            .unwritable(path: path, reason: error.message ?? "\(error.resultCode)")
-        case .SQLITE_BUSY, .SQLITE_LOCKED: .busy(path: path, seconds: 0)
-        default: .database(error.description)
+        case .SQLITE_CORRUPT: return .damaged(path: path, problem: error.message ?? "SQLITE_CORRUPT")
+        case .SQLITE_NOTADB:
+            let start = FileManager.default.contents(atPath: path)?.prefix(16) ?? Data()
+            return start.starts(with: DatabaseFile.header)
+                ? .damaged(path: path, problem: error.message ?? "SQLITE_NOTADB") : .notADatabase(path: path)
+        case .SQLITE_FULL: return .diskFull(path: path)
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR:
+            if (error.message ?? "").contains("disk is full") {
+                return .diskFull(path: path)
+            }
+            return .unwritable(path: path, reason: error.message ?? "\(error.resultCode)")
+        // A read or a single statement gave up after SQLite's own busy wait.
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path, seconds: SQLiteQueueConfiguration().busyTimeout)
+        default: return .database(error.description)
         }
     }
+
+
 }

@@ -14,6 +14,8 @@ public struct RunExecution: Sendable {
     public var retries: Int
     /// Flaky tests (failed, then passed on a retry) fail the run.
     public var failOnFlaky: Bool
+    /// Dead workers replaced before the run stops (`--max-worker-restart`; nil: 4 × workers).
+    public var maxWorkerRestarts: Int?
     /// The run's pytest arguments decide whether collection errors fail it.
     public var observer: any RunObserver
     /// Most jobs the plan can make, when known before planning (paths that are all files).
@@ -22,11 +24,12 @@ public struct RunExecution: Sendable {
     /// added to the run's, so a resume or rerun does not count the idle gap before it.
     public var startedAt: Date
 
-    public init(hosting: WorkerHosting, retries: Int = 0, failOnFlaky: Bool = false, observer: any RunObserver,
-                startedAt: Date = Date()) {
+    public init(hosting: WorkerHosting, retries: Int = 0, failOnFlaky: Bool = false, maxWorkerRestarts: Int? = nil,
+                observer: any RunObserver, startedAt: Date = Date()) {
         self.hosting = hosting
         self.retries = retries
         self.failOnFlaky = failOnFlaky
+        self.maxWorkerRestarts = maxWorkerRestarts
         self.observer = observer
         self.startedAt = startedAt
     }
@@ -50,13 +53,15 @@ public struct RunExecution: Sendable {
             let early = if case .processes = hosting { 0 } else { min(requested, cpus, jobsAtMost) }
             let workers = planningNow == nil ? max(1, min(requested, open)) : early
             await observer.roundStarted(run: target.id, workers: workers)
+            let limit = maxWorkerRestarts ?? 4 * workers
             let work: @Sendable (Int, Int) async throws -> Void = { [hosting] workers, firstIndex in
                 switch hosting {
                 case .processes(let processes):
-                    try await processes.run(count: workers, control: control)
+                    try await processes.run(count: workers, queue: queue, control: control, limit: limit)
                 case .tasks(let configuration):
                     try await WorkerPool.run(count: workers, queue: queue, run: target,
-                                             configuration: configuration, control: control, firstIndex: firstIndex)
+                                             configuration: configuration, control: control,
+                                             firstIndex: firstIndex, maxRestarts: limit)
                 }
             }
             do {
@@ -96,32 +101,55 @@ public struct RunExecution: Sendable {
             try await queue.setStatus(.running, of: target.id)
             observer.retrying(round: round, of: retries, tests: retried)
         }
-        let interrupted = signalled() || control.stopReason == .interrupted
+        // The closing writes try briefly: after a lock timeout the lock is likely still held,
+        // and the next arun to open the run settles what is left.
+        let open = (try? await queue.counts(run: target.id).open) ?? 1
         let current = try await queue.run(target.id)
-        if current.status == .cancelled || control.stopReason == .failFast {
-            try await queue.markNotRun(run: target.id)
-        } else if interrupted || failure != nil {
-            try await queue.setStatus(.interrupted, of: target.id)
-        } else if try await queue.counts(run: target.id).open == 0 {
-            try await queue.setStatus(.complete, of: target.id)
+        let stopping = signalled() || control.stopReason == .interrupted || failure != nil
+        try? await LockPatience.$seconds.withValue(failure == nil ? nil : 2) {
+            if current.status == .cancelled || control.stopReason == .failFast {
+                try await queue.markNotRun(run: target.id)
+            } else if open == 0 {
+                // Every job finished: complete, whatever stopped the workers afterwards.
+                try await queue.setStatus(.complete, of: target.id)
+            } else if stopping {
+                try await queue.setStatus(.interrupted, of: target.id)
+            }
         }
         try? await queue.addActiveSeconds(Date().timeIntervalSince(startedAt), to: target.id)
-        if let failure { throw failure }
+        // Stops that leave a resumable run (lock timeout, a full, read-only or vanished
+        // database, too many dead workers, a worker process that stopped on its own) end
+        // with the summary, exit 2; others throw.
+        if let failure, !Self.isResumableStop(failure) { throw failure }
+        let interrupted = open > 0 && stopping
         let summary = try await RunSummary.load(run: target.id, from: queue)
         let failures = (try? await queue.failures(run: target.id, since: 0, limit: 30)) ?? []
         let collectionErrorsFail = !target.pytestArgs.contains("--continue-on-collection-errors")
         var code = summary.exitCode(interrupted: interrupted, collectionErrorsFail: collectionErrorsFail,
                                     failOnFlaky: failOnFlaky)
         // Jobs still open (every worker died or stopped) leave the run unfinished.
-        if code == 0, try await queue.counts(run: target.id).open > 0 { code = 2 }
-        return RunEnding(summary: summary, failures: failures, interrupted: interrupted, exitCode: code,
-                         unrunFiles: await Self.unrunFiles(queue: queue, run: target.id))
+        if code == 0, open > 0 { code = 2 }
+        // Files of open jobs nobody has collected yet: their tests are unknown, so "pending" cannot count them.
+        let payloads = (try? (queue as? SQLiteQueue)?.uncollectedPayloads(run: target.id)) ?? []
+        let uncollected = payloads.reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
+        return RunEnding(summary: summary, failures: failures, interrupted: interrupted || open > 0, exitCode: code,
+                         unrunFiles: await Self.unrunFiles(queue: queue, run: target.id), stop: failure,
+                         uncollectedFiles: uncollected)
     }
 
     /// Files of jobs a stop (-x/--maxfail) cancelled before any worker collected them:
     /// their tests are unknown, so the summary counts files.
     static func unrunFiles(queue: any RunStore, run: RunID) async -> Int {
         ((try? await queue.unrunPayloads(run: run)) ?? []).reduce(0) { $0 + (JobPayload.decode($1).files?.count ?? 0) }
+    }
+
+    static func isResumableStop(_ error: any Error) -> Bool {
+        switch error {
+        case let error as QueueError: error.isStorageFault
+        case let error as WorkerError: error.exitCode == 2
+        case let error as RunnerError: error.exitCode == 2
+        default: false
+        }
     }
 
     /// Carries a planning error past the workers' own error handling.
@@ -140,6 +168,11 @@ public struct RunEnding: Sendable {
     public var exitCode: Int32
     /// Test files that did not run and whose tests are unknown (see ``RunExecution``).
     public var unrunFiles: Int = 0
+    /// The fault that stopped the run resumably (lock timeout, full disk, too many dead
+    /// workers), for the caller to name; nil when it ran to its end or was signalled.
+    public var stop: (any Error)?
+    /// Test files of open jobs nobody has collected yet (their tests are not counted as pending).
+    public var uncollectedFiles: Int = 0
 
     /// Tests are left to run: `arun run --resume` finishes them.
     public var unfinished: Bool { interrupted || summary.pending > 0 }

@@ -34,10 +34,24 @@ public final class Worker: Sendable {
         try await queue.registerWorker(id: id, run: run.id, host: ProcessInfo.processInfo.hostName, pid: getpid())
         do {
             // Each session is one pytest process; a new one starts only after a crash
-            // or a kill left work behind.
-            while try await session() {}
+            // or a kill left work behind, or after a kill during start-up (three in a row at most).
+            var killedStarting = 0
+            while true {
+                do {
+                    guard try await session() else { break }
+                    killedStarting = 0
+                } catch let error as WorkerError where error.killedWhileStarting && killedStarting < 3 {
+                    killedStarting += 1
+                }
+            }
         } catch {
-            try? await queue.stopWorker(id: id)
+            // Its job goes back at once (no lease to wait for); briefly, as the error may be a lock.
+            if let queue = queue as? SQLiteQueue {
+                _ = try? await LockPatience.$seconds.withValue(1) {
+                    try await queue.releaseJobs(ofWorkers: [id], reason: "worker \(id) stopped: \(error)")
+                }
+            }
+            try? await LockPatience.$seconds.withValue(1) { try await queue.stopWorker(id: id) }
             throw error
         }
         try await queue.stopWorker(id: id)
@@ -153,7 +167,7 @@ public final class Worker: Sendable {
         }
     }
 
-    static func signalName(_ signal: Int32) -> String? {
+    public static func signalName(_ signal: Int32) -> String? {
         [SIGSEGV: "SIGSEGV", SIGKILL: "SIGKILL", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
          SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGILL: "SIGILL"][signal]
     }

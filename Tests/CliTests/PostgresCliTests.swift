@@ -40,6 +40,8 @@ struct PostgresCliTests {
     @Test func connectionFaultsAreOneLine() throws {
         let server = try PostgresServer.shared()
         let folder = try TemporaryFolder("arun-pg")
+        // Paths are checked before the database is touched: give enqueue one that exists.
+        try folder.write("tests/test_a.py", "def test_a():\n    pass\n")
         let cases: [(String, String)] = [
             ("postgresql://postgres:topsecret@127.0.0.1:1/x?sslmode=disable", "no PostgreSQL server answers"),
             (server.url(database: "postgres", user: PostgresServer.passwordUser, password: "topsecret"), "refused user"),

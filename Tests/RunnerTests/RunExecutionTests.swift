@@ -68,18 +68,18 @@ import Worker
         #expect(try await strict.execute(run, queue: queue, workers: 1, control: WorkerControl()).exitCode == 1)
     }
 
-    /// A stop signal the caller caught leaves the run interrupted (exit 2); running it
-    /// again settles it.
-    @Test func aSignalLeavesTheRunInterruptedUntilRunAgain() async throws {
+    /// A stop signal the caller caught skips the retry rounds; a run whose jobs all finished
+    /// before the stop is complete, never interrupted (issue 14); running it again retries.
+    @Test func aSignalAfterTheLastJobLeavesTheRunComplete() async throws {
         let folder = try TemporaryFolder("arun-runner-stop")
         let (queue, run) = try await Self.plannedRun(folder)
         let configuration = try RunSettings().workerConfiguration(python: PythonInterpreter(),
                                                                   logDirectory: folder.url.appending(path: "logs"))
         let ending = try await RunExecution(hosting: .tasks(configuration), observer: Observer())
             .execute(run, queue: queue, workers: 2, control: WorkerControl(), interrupted: { true })
-        #expect(ending.interrupted && ending.unfinished && ending.exitCode == 2, "\(ending.summary.line)")
+        #expect(!ending.interrupted && !ending.unfinished && ending.exitCode == 1, "\(ending.summary.line)")
         #expect(ending.summary[.failed] == 2, "no retry round after a stop: \(ending.summary.line)")
-        #expect(try await queue.run(run.id).status == .interrupted)
+        #expect(try await queue.run(run.id).status == .complete)
         let resumed = try await RunExecution(hosting: .tasks(configuration), retries: 1, observer: Observer())
             .execute(run, queue: queue, workers: 2, control: WorkerControl())
         #expect(resumed.exitCode == 1 && resumed.summary.pending == 0, "\(resumed.summary.line)")
