@@ -21,16 +21,16 @@ public enum RunListing {
             + "\"totals\": {\(totals.joined(separator: ", "))}, \"summary\": \(j(summary.line))}"
     }
 
-    /// `3  complete     2024-05-01 12:00:00 UTC    4.20s  1 failed, 10 passed in 4.20s  nightly`
+    /// `3  complete      2024-05-01 12:00:00 UTC    4.20s  1 failed, 10 passed in 4.20s  nightly`
     public static func textLine(_ summary: RunSummary) -> String {
         let run = summary.run
-        return String(run.id).leftPadded(5) + "  " + summary.status.rightPadded(11)
+        return String(run.id).leftPadded(5) + "  " + summary.status.rightPadded(12)
             + Format.humanTime(run.startedAt ?? run.createdAt).rightPadded(24)
             + Format.seconds(summary.wallSeconds).leftPadded(9) + "  " + summary.line
             + (run.name.map { "  " + Escape.terminal($0) } ?? "")
     }
 
-    public static let textHeader = "  run  status     started                      wall  totals"
+    public static let textHeader = "  run  status      started                      wall  totals"
 }
 
 extension RunSummary {
