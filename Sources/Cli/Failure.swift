@@ -21,7 +21,6 @@ enum Failure {
         let (message, code): (String?, Int32)
         switch error {
         case let error as QueueError: (message, code) = (error.description, error.exitCode)
-        case let error as PlannerError: (message, code) = (error.description, error.exitCode)
         case let error as PlanError: (message, code) = (error.description, error.exitCode)
         case let error as PytestError: (message, code) = (error.description, error.exitCode)
         case let error as WorkerError: (message, code) = (error.description, error.exitCode)

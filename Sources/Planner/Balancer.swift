@@ -44,19 +44,19 @@ public struct Balancer: Sendable, Hashable {
 
     public init(workers: Int, startupSeconds: Double = 0.6, minimumJobSeconds: Double? = nil,
                 jobsPerWorker: Int = 6, assumedTestSeconds: Double = 0.1) throws {
-        guard workers >= 1 else { throw PlannerError.invalidWorkerCount(workers) }
+        guard workers >= 1 else { throw PlanError.invalidWorkerCount(workers) }
         guard startupSeconds.isFinite, startupSeconds >= 0 else {
-            throw PlannerError.invalidBalancerSetting(name: "startupSeconds", value: "\(startupSeconds)", expected: "a finite number of seconds ≥ 0")
+            throw PlanError.invalidBalancerSetting(name: "startupSeconds", value: "\(startupSeconds)", expected: "a finite number of seconds ≥ 0")
         }
         let minimum = minimumJobSeconds ?? 20 * startupSeconds
         guard minimum.isFinite, minimum >= 0 else {
-            throw PlannerError.invalidBalancerSetting(name: "minimumJobSeconds", value: "\(minimum)", expected: "a finite number of seconds ≥ 0")
+            throw PlanError.invalidBalancerSetting(name: "minimumJobSeconds", value: "\(minimum)", expected: "a finite number of seconds ≥ 0")
         }
         guard jobsPerWorker >= 1 else {
-            throw PlannerError.invalidBalancerSetting(name: "jobsPerWorker", value: "\(jobsPerWorker)", expected: "at least 1")
+            throw PlanError.invalidBalancerSetting(name: "jobsPerWorker", value: "\(jobsPerWorker)", expected: "at least 1")
         }
         guard assumedTestSeconds.isFinite, assumedTestSeconds > 0 else {
-            throw PlannerError.invalidBalancerSetting(name: "assumedTestSeconds", value: "\(assumedTestSeconds)", expected: "a finite number of seconds > 0")
+            throw PlanError.invalidBalancerSetting(name: "assumedTestSeconds", value: "\(assumedTestSeconds)", expected: "a finite number of seconds > 0")
         }
         self.workers = workers
         self.startupSeconds = startupSeconds

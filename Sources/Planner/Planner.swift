@@ -36,11 +36,11 @@ public struct Planner: Sendable {
     /// Checks everything that can be checked without pytest (paths, folders, shard, strategy
     /// file) and decides how the suite will be collected: usage errors come before any work.
     public func prepare(_ request: PlanRequest) throws -> Context {
-        guard request.workers >= 1 else { throw PlannerError.invalidWorkerCount(request.workers) }
+        guard request.workers >= 1 else { throw PlanError.invalidWorkerCount(request.workers) }
         if let shard = request.shard {
-            guard shard.count >= 1 else { throw PlannerError.invalidShardCount(shard.count) }
+            guard shard.count >= 1 else { throw PlanError.invalidShardCount(shard.count) }
             guard (0..<shard.count).contains(shard.index) else {
-                throw PlannerError.invalidShardIndex(index: shard.index, count: shard.count)
+                throw PlanError.invalidShardIndex(index: shard.index, count: shard.count)
             }
         }
         for path in request.paths where !FileManager.default.fileExists(atPath: absolute(path, in: request.directory)) {

@@ -9,8 +9,8 @@ public enum Sharding {
     /// The groups of shard `index` out of `count`, in input order.
     public static func shard(groups: [WeightedGroup], count: Int, index: Int) throws -> [WeightedGroup] {
         guard index >= 0, index < count else {
-            if count < 1 { throw PlannerError.invalidShardCount(count) }
-            throw PlannerError.invalidShardIndex(index: index, count: count)
+            if count < 1 { throw PlanError.invalidShardCount(count) }
+            throw PlanError.invalidShardIndex(index: index, count: count)
         }
         return try partition(groups: groups, count: count)[index]
     }
@@ -20,10 +20,10 @@ public enum Sharding {
     /// Input order is kept within a shard (rather than heaviest first) so a
     /// shard's run reads like the unsharded run with gaps.
     public static func partition(groups: [WeightedGroup], count: Int) throws -> [[WeightedGroup]] {
-        guard count >= 1 else { throw PlannerError.invalidShardCount(count) }
+        guard count >= 1 else { throw PlanError.invalidShardCount(count) }
         for group in groups where !(group.weight.isFinite && group.weight >= 0) {
             // NaN would make the LPT order depend on the sort algorithm: refuse it.
-            throw PlannerError.invalidWeight(group: group.name, weight: group.weight)
+            throw PlanError.invalidWeight(group: group.name, weight: group.weight)
         }
         let schedule = LongestFirstSchedule(weights: groups.map(\.weight), names: groups.map(\.name), bins: count)
         var shards = Array(repeating: [WeightedGroup](), count: count)

@@ -31,7 +31,7 @@ extension Strategy {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw PlannerError.strategyUnreadable(source: name, reason: singleLine(error.localizedDescription))
+            throw PlanError.strategyUnreadable(source: name, reason: singleLine(error.localizedDescription))
         }
         return try parse(yaml: text, source: name)
     }

@@ -21,29 +21,29 @@ struct StrategyParser {
     private static let allowedKeys = ["target", "marks"]
 
     func parse(yaml: String) throws -> Strategy {
-        if yaml.allSatisfy(\.isWhitespace) { throw PlannerError.strategyEmpty(source: source) }
+        if yaml.allSatisfy(\.isWhitespace) { throw PlanError.strategyEmpty(source: source) }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
-                throw PlannerError.strategyEmpty(source: source)
+                throw PlanError.strategyEmpty(source: source)
             }
             root = node
-        } catch let error as PlannerError {
+        } catch let error as PlanError {
             throw error
         } catch {
             throw malformed(error)
         }
-        if case .scalar = root, Self.tagName(root) == .null { throw PlannerError.strategyEmpty(source: source) }
+        if case .scalar = root, Self.tagName(root) == .null { throw PlanError.strategyEmpty(source: source) }
         guard let top = root.mapping else {
-            throw PlannerError.strategyNotMapping(source: source, found: Self.describe(root))
+            throw PlanError.strategyNotMapping(source: source, found: Self.describe(root))
         }
 
         let unknown = Array(top.keys.map(Self.keyText).filter { !Self.allowedKeys.contains($0) })
-        if !unknown.isEmpty { throw PlannerError.strategyUnknownKeys(source: source, keys: unknown) }
+        if !unknown.isEmpty { throw PlanError.strategyUnknownKeys(source: source, keys: unknown) }
 
-        guard let targetNode = top["target"] else { throw PlannerError.strategyMissingTarget(source: source) }
+        guard let targetNode = top["target"] else { throw PlanError.strategyMissingTarget(source: source) }
         let targets = try parseTargets(targetNode)
-        guard let marksNode = top["marks"] else { throw PlannerError.strategyMissingMarks(source: source) }
+        guard let marksNode = top["marks"] else { throw PlanError.strategyMissingMarks(source: source) }
         let categories = try parseCategories(marksNode)
 
         var groups: [MarkGroup] = []
@@ -61,18 +61,18 @@ struct StrategyParser {
         let items: [Node]
         switch node {
         case .scalar where Self.tagName(node) == .null:
-            throw PlannerError.strategyEmptyTarget(source: source)
+            throw PlanError.strategyEmptyTarget(source: source)
         case .scalar:
             items = [node]  // aomaker also accepts `target: hpc`
         case let .sequence(sequence):
             items = Array(sequence)
         default:
-            throw PlannerError.strategyTargetNotString(source: source, found: Self.describe(node))
+            throw PlanError.strategyTargetNotString(source: source, found: Self.describe(node))
         }
-        if items.isEmpty { throw PlannerError.strategyEmptyTarget(source: source) }
+        if items.isEmpty { throw PlanError.strategyEmptyTarget(source: source) }
         return try items.map { item in
             guard let text = Self.string(item) else {
-                throw PlannerError.strategyTargetNotString(source: source, found: Self.describe(item))
+                throw PlanError.strategyTargetNotString(source: source, found: Self.describe(item))
             }
             return text
         }
@@ -82,7 +82,7 @@ struct StrategyParser {
     /// file surfaces now rather than the day someone targets that category.
     private func parseCategories(_ node: Node) throws -> [(name: String, category: Category)] {
         guard let mapping = node.mapping else {
-            throw PlannerError.strategyMarksNotMapping(source: source, found: Self.describe(node))
+            throw PlanError.strategyMarksNotMapping(source: source, found: Self.describe(node))
         }
         return try mapping.map { key, value in
             let name = Self.keyText(key)
@@ -95,13 +95,13 @@ struct StrategyParser {
                     let strategy = Self.keyText(strategyKey)
                     let strategyPath = "\(path).\(strategy)"
                     guard case .sequence = list else {
-                        throw PlannerError.strategyBadEntry(source: source, path: strategyPath, found: Self.describe(list))
+                        throw PlanError.strategyBadEntry(source: source, path: strategyPath, found: Self.describe(list))
                     }
                     return (name: strategy, marks: try parseMarks(list, path: strategyPath))
                 }
                 return (name, .strategies(parsed))
             default:
-                throw PlannerError.strategyBadEntry(source: source, path: path, found: Self.describe(value))
+                throw PlanError.strategyBadEntry(source: source, path: path, found: Self.describe(value))
             }
         }
     }
@@ -109,7 +109,7 @@ struct StrategyParser {
     private func parseMarks(_ node: Node, path: String) throws -> [String] {
         try node.array().enumerated().map { offset, item in
             guard let text = Self.string(item) else {
-                throw PlannerError.strategyBadMark(source: source, path: path, position: offset + 1, found: Self.describe(item))
+                throw PlanError.strategyBadMark(source: source, path: path, position: offset + 1, found: Self.describe(item))
             }
             return text
         }
@@ -124,24 +124,24 @@ struct StrategyParser {
             case let .marks(marks):
                 return try nonEmpty(marks, path: "marks.\(target)", target: target)
             case let .strategies(strategies):
-                throw PlannerError.strategyNestedTarget(
+                throw PlanError.strategyNestedTarget(
                     source: source, target: target, choices: strategies.map { "\(target).\($0.name)" })
             }
         }
         guard let dot = target.firstIndex(of: ".") else {
-            throw PlannerError.strategyUnknownCategory(source: source, target: target, known: categories.map(\.name))
+            throw PlanError.strategyUnknownCategory(source: source, target: target, known: categories.map(\.name))
         }
         let categoryName = String(target[..<dot])
         let strategyName = String(target[target.index(after: dot)...])
         guard let category = categories.first(where: { $0.name == categoryName }) else {
-            throw PlannerError.strategyUnknownCategory(source: source, target: target, known: categories.map(\.name))
+            throw PlanError.strategyUnknownCategory(source: source, target: target, known: categories.map(\.name))
         }
         switch category.category {
         case .marks:
-            throw PlannerError.strategyCategoryIsList(source: source, target: target, category: categoryName)
+            throw PlanError.strategyCategoryIsList(source: source, target: target, category: categoryName)
         case let .strategies(strategies):
             guard let strategy = strategies.first(where: { $0.name == strategyName }) else {
-                throw PlannerError.strategyUnknownStrategy(
+                throw PlanError.strategyUnknownStrategy(
                     source: source, target: target, choices: strategies.map { "\(categoryName).\($0.name)" })
             }
             return try nonEmpty(strategy.marks, path: "marks.\(target)", target: target)
@@ -149,7 +149,7 @@ struct StrategyParser {
     }
 
     private func nonEmpty(_ marks: [String], path: String, target: String) throws -> [String] {
-        if marks.isEmpty { throw PlannerError.strategyEmptyMarks(source: source, path: path, target: target) }
+        if marks.isEmpty { throw PlanError.strategyEmptyMarks(source: source, path: path, target: target) }
         return marks
     }
 
@@ -194,7 +194,7 @@ struct StrategyParser {
     }
 
     /// A Yams error as a one-line problem plus, when known, its line.
-    private func malformed(_ error: any Error) -> PlannerError {
+    private func malformed(_ error: any Error) -> PlanError {
         guard let yamlError = error as? YamlError else {
             return .strategyMalformed(source: source, line: nil, problem: singleLine(String(describing: error)))
         }

@@ -74,12 +74,12 @@ func collected(_ file: String, _ name: String, matches: [Int] = []) -> Collected
     CollectedTest(nodeid: "\(file)::\(name)", file: file, marks: [], matches: matches)
 }
 
-/// Runs `body` and returns the `PlannerError` it throws, or `nil`.
-func plannerError(_ body: () throws -> Void) -> PlannerError? {
+/// Runs `body` and returns the `PlanError` it throws, or `nil`.
+func plannerError(_ body: () throws -> Void) -> PlanError? {
     do {
         try body()
         return nil
-    } catch let error as PlannerError {
+    } catch let error as PlanError {
         return error
     } catch {
         return nil

@@ -27,7 +27,7 @@ private func withTarget(_ target: String) -> String {
 }
 
 /// The error a strategy text produces, checked to be a one-line message.
-private func strategyError(_ yaml: String) -> PlannerError? {
+private func strategyError(_ yaml: String) -> PlanError? {
     let error = plannerError { _ = try Strategy.parse(yaml: yaml, source: source) }
     if let error {
         #expect(!error.description.contains("\n"), "message must be one line: \(error.description)")
