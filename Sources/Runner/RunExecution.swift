@@ -53,8 +53,9 @@ public struct RunExecution: Sendable {
             let early = if case .processes = hosting { 0 } else { min(requested, cpus, jobsAtMost) }
             let workers = planningNow == nil ? max(1, min(requested, open)) : early
             await observer.roundStarted(run: target.id, workers: workers)
-            let limit = maxWorkerRestarts ?? 4 * workers
-            let work: @Sendable (Int, Int) async throws -> Void = { [hosting] workers, firstIndex in
+            let work: @Sendable (Int, Int) async throws -> Void = { [hosting, maxWorkerRestarts] workers, firstIndex in
+                // Workers started together may be replaced 4 × their number times (xdist's default).
+                let limit = maxWorkerRestarts ?? 4 * workers
                 switch hosting {
                 case .processes(let processes):
                     try await processes.run(count: workers, queue: queue, control: control, limit: limit)
