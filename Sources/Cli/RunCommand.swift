@@ -65,7 +65,9 @@ struct RunCommand: AsyncParsableCommand {
         let planned = resume ? nil : try plan.planning(python: python, pytestArgs: pytestArgs, workers: workerCount,
                                                        execution: given)
         if let planned { _ = try Planner().prepare(planned.request) }
-        let queue = try await database.open()
+        let queue = try await database.open(verifying: true)  // quick_check before this adds to the file
+        // Dead workers of this host give their jobs back, and runs they left running are settled.
+        try await WorkerRecovery.recover(queue)
         let target: Run
         var planning: (@Sendable () async throws -> Int)?
         let settings: RunSettings
