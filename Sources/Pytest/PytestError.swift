@@ -6,8 +6,6 @@ public enum PytestError: Error, Sendable, Equatable, CustomStringConvertible {
     case pythonMissing(String)
     /// The interpreter runs but cannot import pytest.
     case pytestMissing(python: String)
-    /// pytest did something the plugin protocol does not allow.
-    case protocolViolation(String)
 
     public var description: String {
         switch self {
@@ -15,16 +13,9 @@ public enum PytestError: Error, Sendable, Equatable, CustomStringConvertible {
             "cannot run the Python interpreter '\(python)': install Python 3, or choose one with --python PATH or ARUN_PYTHON"
         case let .pytestMissing(python):
             "pytest is not installed for \(python): run '\(python) -m pip install pytest', or choose another interpreter with --python"
-        case let .protocolViolation(message):
-            "the arun pytest plugin misbehaved: \(message)"
         }
     }
 
-    /// Missing tools are usage errors (4); a broken protocol is internal (3).
-    public var exitCode: Int32 {
-        switch self {
-        case .pythonMissing, .pytestMissing: 4
-        case .protocolViolation: 3
-        }
-    }
+    /// Missing tools are usage errors (4).
+    public var exitCode: Int32 { 4 }
 }
