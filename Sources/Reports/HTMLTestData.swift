@@ -17,10 +17,8 @@ extension RunReport {
         let j = Escape.jsonInScript
         let n = Escape.jsonNumber
         let outcomeIndex = Dictionary(uniqueKeysWithValues: Self.htmlOutcomeNames.enumerated().map { ($1, $0) })
-        var files: [String] = []
-        var fileIndex: [String: Int] = [:]
-        var workerNames: [String] = []
-        var workerIndex: [String: Int] = [:]
+        var files = NameTable()
+        var workers = NameTable()
         var rows = ""
         rows.reserveCapacity(tests.count * 80)
         var details = ""
@@ -31,25 +29,11 @@ extension RunReport {
             var rest = tests[position].nodeid
             let testFile = tests[position].file
             if !testFile.isEmpty, rest.utf8.starts(with: testFile.utf8) {
-                if let known = fileIndex[testFile] {
-                    file = known
-                } else {
-                    file = files.count
-                    fileIndex[testFile] = file
-                    files.append(testFile)
-                }
+                file = files.index(of: testFile)
                 rest = String(Substring(rest.utf8.dropFirst(testFile.utf8.count)))
             }
             var worker = -1
-            if let name = tests[position].worker {
-                if let known = workerIndex[name] {
-                    worker = known
-                } else {
-                    worker = workerNames.count
-                    workerIndex[name] = worker
-                    workerNames.append(name)
-                }
-            }
+            if let name = tests[position].worker { worker = workers.index(of: name) }
             var detail = -1
             let text = tests[position].failing ? tests[position].details : nil
             if text != nil || !tests[position].captured.sections.isEmpty || !tests[position].earlierFailures.isEmpty
@@ -78,8 +62,8 @@ extension RunReport {
             rows += "]"
         }
         var out = "{\"outcomes\":[" + Self.htmlOutcomeNames.map(j).joined(separator: ",") + "],\n"
-        out += "\"files\":[" + files.map(j).joined(separator: ",") + "],\n"
-        out += "\"workers\":[" + workerNames.map(j).joined(separator: ",") + "],\n"
+        out += "\"files\":[" + files.names.map(j).joined(separator: ",") + "],\n"
+        out += "\"workers\":[" + workers.names.map(j).joined(separator: ",") + "],\n"
         out += "\"tests\":[" + rows + "],\n"
         out += "\"details\":[" + details + "]}"
         return out
@@ -103,5 +87,19 @@ extension RunReport {
             }.joined(separator: ",") + "]")
         }
         return "{" + fields.joined(separator: ",") + "}"
+    }
+}
+
+/// Names stored once and referred to by their position (files and workers in the HTML data).
+private struct NameTable {
+    private(set) var names: [String] = []
+    private var positions: [String: Int] = [:]
+
+    /// The name's position, adding it at the end when it is new.
+    mutating func index(of name: String) -> Int {
+        if let known = positions[name] { return known }
+        positions[name] = names.count
+        names.append(name)
+        return names.count - 1
     }
 }
