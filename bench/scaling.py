@@ -41,14 +41,19 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def measure(argv: list[str], cwd: Path, env: dict, log: Path) -> dict:
-    """Runs argv; returns wall, tree CPU and the process's own CPU (seconds)."""
+def measure(argv: list[str], cwd: Path, env: dict, log: Path, wal: Path | None = None) -> dict:
+    """Runs argv; returns wall, tree CPU and the process's own CPU (seconds), and the
+    largest size the SQLite WAL file ``wal`` reached (sampled every 0.2 s)."""
     before = loadavg()
+    peak = 0
     with open(log, "wb") as out:
         started = time.monotonic()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         # Wait without reaping: a zombie's /proc/PID/stat holds its final own CPU time.
-        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+            if wal is not None and wal.exists():
+                peak = max(peak, wal.stat().st_size)
+            time.sleep(0.2)
         wall = time.monotonic() - started
         stat = Path(f"/proc/{proc.pid}/stat").read_bytes()
         fields = stat[stat.rfind(b")") + 2:].split()
@@ -60,6 +65,7 @@ def measure(argv: list[str], cwd: Path, env: dict, log: Path) -> dict:
         "cpu": usage.ru_utime + usage.ru_stime,
         "own_cpu": own,
         "exit": proc.returncode,
+        "wal_peak_mb": peak / 1e6,
         "load_before": before,
         "load_after": loadavg(),
     }
@@ -75,6 +81,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "out/scaling"))
     parser.add_argument("--only", default="pytest,arun", help="pytest, arun or both")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--keep-db", action="store_true", help="keep each size's database as OUT/arun-SIZE.db")
     args = parser.parse_args()
 
     out = Path(args.out)
@@ -98,9 +105,16 @@ def main() -> int:
             if "arun" in only:
                 with tempfile.TemporaryDirectory(prefix="arun-scaling-") as tmp:
                     row["arun"] = measure([args.arun, "run", "-n", str(args.workers), "--db", f"{tmp}/arun.db"],
-                                          suite, env, out / "logs" / f"arun-{size}-r{rep + 1}.log")
+                                          suite, env, out / "logs" / f"arun-{size}-r{rep + 1}.log",
+                                          wal=Path(f"{tmp}/arun.db-wal"))
                     wal = Path(f"{tmp}/arun.db-wal")
                     row["arun"]["wal_mb"] = wal.stat().st_size / 1e6 if wal.exists() else 0.0
+                    if args.keep_db:
+                        kept = out / f"arun-{size}.db"
+                        for suffix in ("", "-wal", "-shm"):
+                            Path(f"{kept}{suffix}").unlink(missing_ok=True)
+                            if Path(f"{tmp}/arun.db{suffix}").exists():
+                                os.replace(f"{tmp}/arun.db{suffix}", f"{kept}{suffix}")
             rows.append(row)
             print(json.dumps(row), flush=True)
     (out / "results.json").write_text(json.dumps(rows, indent=1))
@@ -112,20 +126,21 @@ def main() -> int:
 def table(rows: list[dict]) -> str:
     lines = [
         "| tests | pytest wall | arun wall | arun/pytest wall | pytest CPU per 1k | arun CPU per 1k "
-        "| arun/pytest CPU | arun parent CPU per 1k | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| arun/pytest CPU | arun parent CPU per 1k | WAL peak / at exit | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         k = row["tests"] / 1000
         p, a = row.get("pytest"), row.get("arun")
         cell = lambda v, f="{:.2f}": f.format(v) if v is not None else "–"  # noqa: E731
-        lines.append("| {}k | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        lines.append("| {}k | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             int(k),
             cell(p and p["wall"], "{:.1f} s"), cell(a and a["wall"], "{:.1f} s"),
             cell(p and a and a["wall"] / p["wall"], "{:.2f}×"),
             cell(p and p["cpu"] / k, "{:.2f} s"), cell(a and a["cpu"] / k, "{:.2f} s"),
             cell(p and a and a["cpu"] / p["cpu"], "{:.2f}×"),
             cell(a and a["own_cpu"] / k, "{:.3f} s"),
+            "{:.0f} / {:.0f} MB".format(a.get("wal_peak_mb", 0), a.get("wal_mb", 0)) if a else "–",
             " / ".join(x["load_before"].split()[0] for x in (p, a) if x),
         ))
     return "\n".join(lines)

@@ -120,7 +120,7 @@ extension SQLiteQueue: ProgressReader {
     @discardableResult
     public func completeIfDrained(run: RunID) async throws -> Bool {
         let now = self.now
-        return try await write { db in
+        let completed = try await write { db in
             try db.execute(sql: """
                 UPDATE runs SET status = 'complete', finished_at = ?
                 WHERE id = ? AND status = 'running'
@@ -128,6 +128,8 @@ extension SQLiteQueue: ProgressReader {
                 """, arguments: [now, run, run])
             return db.changesCount > 0
         }
+        if completed { truncateJournal() }
+        return completed
     }
 
     /// Payloads of the run's jobs that were cancelled before any of their tests were

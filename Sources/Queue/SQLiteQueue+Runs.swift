@@ -84,6 +84,7 @@ extension SQLiteQueue {
             }
             if db.changesCount == 0 { throw QueueError.unknownRun(run) }
         }
+        if status == .complete || status == .interrupted || status == .cancelled { truncateJournal() }
     }
 
     @discardableResult

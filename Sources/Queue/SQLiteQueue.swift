@@ -129,6 +129,17 @@ public final class SQLiteQueue: JobQueue {
         ]
     }
 
+    /// Copies the WAL into the database and empties it once a run has ended. SQLite does
+    /// this itself when the last connection closes, but a file shared with other runs,
+    /// `--mp` workers still stopping or a report being read is not closed by everyone,
+    /// and its WAL kept up to `journal_size_limit` (64 MB) on disk. During a run the WAL
+    /// stays bounded by `wal_autocheckpoint` and `journal_size_limit`. Best effort: a
+    /// reader in another process may keep it busy for SQLite's busy timeout, and then a
+    /// later checkpoint does the work.
+    func truncateJournal() {
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
     /// The schema version: how many migrations are applied.
     public func schemaVersion() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }

@@ -104,4 +104,24 @@ import Testing
         let tests = try queue.readSync { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tests") }
         #expect(tests == 28)
     }
+
+    @Test func finishedRunLeavesAnEmptyJournal() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("q.db")
+        let queue = try SQLiteQueue(path: path)
+        let run = try await queue.createRun(NewRun())
+        try await queue.setStatus(.running, of: run.id)
+        // Enough tests that the WAL holds megabytes before the run ends.
+        try await queue.enqueue((0..<20).map { index in
+            NewJob(name: "j\(index)", tests: (0..<1_000).map { NewTest(nodeid: "f\(index).py::t\($0)") })
+        }, into: run.id)
+        let walSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        #expect(walSize() > 1_000_000, "the WAL holds the enqueued tests")
+        while let claim = try await queue.claim(run: run.id, worker: "w", lease: 60) {
+            #expect(try await queue.complete(claim))
+        }
+        #expect(try await queue.completeIfDrained(run: run.id))
+        #expect(walSize() == 0, "the run's last write checkpointed and truncated the WAL")
+        #expect(try await queue.run(run.id).status == .complete)
+    }
 }
