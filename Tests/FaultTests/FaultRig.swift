@@ -93,7 +93,7 @@ final class FaultRig: @unchecked Sendable {
         print("fault-row: \(row)")
         if let table = ProcessInfo.processInfo.environment["ARUN_FAULT_TABLE"],
            let handle = FileHandle(forWritingAtPath: table) ?? {
-               FileManager.default.createFile(atPath: table, contents: nil)
+               _ = FileManager.default.createFile(atPath: table, contents: nil)
                return FileHandle(forWritingAtPath: table)
            }() {
             handle.seekToEndOfFile()
