@@ -133,7 +133,9 @@ extension RunReader {
     /// The run compared with `earlier`, or with the latest earlier run of the same plan
     /// (``samePlanRun(before:)``); nil when there is none.
     public func orderComparison(run: RunID, comparedWith earlier: RunID? = nil) async throws -> OrderComparison? {
-        guard let compared = try await earlier ?? samePlanRun(before: run), compared != run else { return nil }
+        var compared = earlier
+        if compared == nil { compared = try await samePlanRun(before: run) }
+        guard let compared, compared != run else { return nil }
         return OrderComparison.make(run: run, attempts: try await processedAttempts(run: run), comparedRun: compared,
                                     comparedAttempts: try await processedAttempts(run: compared))
     }
