@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+@testable import Queue
 import TestSupport
 import Testing
 
@@ -62,6 +64,10 @@ import Testing
         let first = outcomes(try json(arun, run: 1)), second = outcomes(try json(arun, run: 2))
         #expect(first.count == 18 && Set(first.keys) == Set(second.keys), "\(first.keys)")
         let differing = Set(second.keys.filter { first[$0]?.outcome != second[$0]?.outcome })
+        let unnamed = try arun.queue().readSync { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results WHERE process IS NULL OR worker IS NULL") ?? -1
+        }
+        #expect(unnamed == 0, "every result names its worker and pytest process")
 
         let report = try json(arun, run: 2)
         let order = try #require(report["order"] as? [String: Any], "run 1 has the same plan")
@@ -89,6 +95,45 @@ import Testing
         let firstOrder = try json(arun, run: 1)["order"]
         #expect(!firstText.stdout.contains("ORDER-DEPENDENT") && firstOrder is NSNull)
         print("order: \(differing.count) of 18 tests differed between the two runs: \(differing.sorted())")
+    }
+
+    /// Every result names its pytest process: a crash ends one, and the crashed test's
+    /// result belongs to it, the tests after it to the next.
+    @Test func resultsNameTheProcessThatRanThem() throws {
+        let arun = try ArunHarness("arun-order")
+        try arun.folder.write("tests/test_crash.py", """
+            import os, signal
+
+            def test_before():
+                pass
+
+            def test_segfault():
+                os.kill(os.getpid(), signal.SIGSEGV)
+
+            def test_after_segfault():
+                pass
+
+            def test_exit():
+                os._exit(3)
+
+            def test_last():
+                pass
+            """)
+        let output = try arun.arun(["run", "-n", "1"])
+        #expect(output.status == 1, "\(output.stdout)\(output.stderr)")
+        let rows = try arun.queue().readSync { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.nodeid, r.outcome, r.worker, r.process FROM results r JOIN tests t ON t.id = r.test_id
+                ORDER BY r.started_at
+                """).map { (String($0[0] as String).split(separator: ":").last.map(String.init) ?? "",
+                             $0[1] as String, $0[2] as String?, $0[3] as Int32?) }
+        }
+        #expect(rows.map(\.0) == ["test_before", "test_segfault", "test_after_segfault", "test_exit", "test_last"], "\(rows)")
+        #expect(rows.map(\.1) == ["passed", "crashed", "passed", "crashed", "passed"], "\(rows)")
+        #expect(Set(rows.map(\.2)).count == 1 && rows.allSatisfy { $0.3 != nil && $0.3 != 0 }, "\(rows)")
+        let processes = rows.map(\.3)
+        #expect(processes.count == 5 && processes[0] == processes[1] && processes[1] != processes[2]
+                && processes[2] == processes[3] && processes[3] != processes[4] && processes[0] != processes[4], "\(rows)")
     }
 
     /// Forced differences: in the second run an environment variable swaps two tests (one
