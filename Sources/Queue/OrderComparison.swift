@@ -31,7 +31,7 @@ public struct ProcessPlace: Sendable, Equatable {
     public var attempt: Int
     public var outcome: Outcome
     public var worker: String?
-    /// Attempts its process ran before it (0: first in its process).
+    /// Attempts its process started before it (0: first in its process).
     public var testsBefore: Int
     /// The files of those attempts, each once, in the order they first ran.
     public var filesBefore: [String]
@@ -112,16 +112,22 @@ public struct OrderComparison: Sendable, Equatable {
                 return left != right ? left < right : ($0.nodeid, $0.attempt) < ($1.nodeid, $1.attempt)
             }
             var hasher = Hasher()
+            var ranBefore = 0
+            var previous: String?
             var files: [String] = []
             var seen = Set<String>()
-            for (index, attempt) in ordered.enumerated() {
+            for attempt in ordered {
                 if nodeids.contains(attempt.nodeid), finals[attempt.nodeid]?.attempt == attempt.attempt {
                     places[attempt.nodeid] = ProcessPlace(
                         run: run, attempt: attempt.attempt, outcome: attempt.outcome, worker: attempt.worker,
-                        testsBefore: index, filesBefore: files, previous: index > 0 ? ordered[index - 1].nodeid : nil,
+                        testsBefore: ranBefore, filesBefore: files, previous: previous,
                         history: { let snapshot = hasher; return snapshot.finalize() }())
                 }
+                // Results written for tests that never started (not run, not found) ran nothing.
+                guard attempt.startedAt != nil else { continue }
                 hasher.combine(attempt.nodeid)
+                ranBefore += 1
+                previous = attempt.nodeid
                 if seen.insert(attempt.file).inserted { files.append(attempt.file) }
             }
         }
