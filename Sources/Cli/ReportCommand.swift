@@ -14,6 +14,7 @@ struct ReportCommand: AsyncParsableCommand {
               arun report --format html -o report.html
               arun report --format json --status failed,error
               arun report --merge shard0.db shard1.db --format junit -o junit.xml
+              arun report --compare 3          # order-dependent tests against run 3
             The JSON object is documented in docs/queries.md.
             """)
 
@@ -26,9 +27,13 @@ struct ReportCommand: AsyncParsableCommand {
     var status: String?
     @Option(parsing: .upToNextOption, help: "Merge the latest run of each of these shard databases into one report.")
     var merge: [String] = []
+    @Option(help: ArgumentHelp("Find order-dependent tests against this run (default: the latest earlier run of the same plan).",
+                               valueName: "run"))
+    var compare: Int64?
 
     func validate() throws {
         if !merge.isEmpty && run != nil { throw ValidationError("--run cannot be combined with --merge: each database's latest run is merged") }
+        if !merge.isEmpty && compare != nil { throw ValidationError("--compare cannot be combined with --merge: it compares two runs of one database") }
         if !merge.isEmpty && database.db != nil { throw ValidationError("--db cannot be combined with --merge: list every database after --merge") }
         if status != nil && format != .text && format != .json {
             throw ValidationError("--status filters the text and json formats only")
@@ -41,7 +46,7 @@ struct ReportCommand: AsyncParsableCommand {
         if merge.isEmpty {
             let reader = try await database.openForReading()
             let id = try await reader.runOrLatest(run).id
-            report = try await RunReport.load(run: id, from: reader, output: format.needsOutput)
+            report = try await RunReport.load(run: id, from: reader, output: format.needsOutput, compare: compare)
         } else {
             do {
                 report = try await RunReport.merge(paths: merge, output: format.needsOutput) {

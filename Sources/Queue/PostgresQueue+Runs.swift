@@ -270,23 +270,24 @@ extension PostgresQueue {
                         (\(result.testID)::int8, \(Int64(result.attempt))::int4,
                         \(result.outcome.rawValue)::text, \(result.duration)::float8, \(result.startedAt)::float8,
                         \(result.finishedAt)::float8, \(result.message)::text, \(result.details)::text,
-                        \(result.stdout)::text, \(result.stderr)::text, \(result.extra)::text, \(result.sections)::text)
+                        \(result.stdout)::text, \(result.stderr)::text, \(result.extra)::text, \(result.sections)::text,
+                        \(result.process.map(Int64.init))::int4)
                         """)
                 }
                 try await Self.execute(connection, """
                     INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at,
-                                         finished_at, message, details, stdout, stderr, extra, sections, seq)
+                                         finished_at, message, details, stdout, stderr, extra, sections, process, seq)
                     SELECT \(claim.runID), v.test_id, v.attempt, v.outcome, v.duration, \(claim.jobID), \(worker),
                            v.started_at, v.finished_at, v.message, v.details, v.stdout, v.stderr, v.extra, v.sections,
-                           nextval('results_seq')
+                           v.process, nextval('results_seq')
                     FROM (VALUES \(values)) AS v(test_id, attempt, outcome, duration, started_at, finished_at,
-                                                 message, details, stdout, stderr, extra, sections)
+                                                 message, details, stdout, stderr, extra, sections, process)
                     ON CONFLICT (run_id, test_id, attempt) DO UPDATE SET
                         outcome = excluded.outcome, duration = excluded.duration, job_id = excluded.job_id,
                         worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
                         message = excluded.message, details = excluded.details, stdout = excluded.stdout,
                         stderr = excluded.stderr, extra = excluded.extra, sections = excluded.sections,
-                        seq = excluded.seq
+                        process = excluded.process, seq = excluded.seq
                     """)
                 start += batch.count
             }
@@ -294,7 +295,7 @@ extension PostgresQueue {
         }
     }
 
-    /// 12 parameters a row: well under PostgreSQL's 65,535 per statement.
+    /// 13 parameters a row: well under PostgreSQL's 65,535 per statement.
     static let resultsPerStatement = 2_000
 
     public func registerWorker(id: String, run: RunID, host: String, pid: Int32) async throws {

@@ -168,11 +168,14 @@ public struct TestResult: Sendable, Equatable {
     public var extra: String?
     /// JSON array text of `[title, text]` pairs: the captured output shown with a failure.
     public var sections: String?
+    /// The id of the pytest process that ran the attempt: with the worker, it names the
+    /// process, so "what ran before this test in its process" can be answered later.
+    public var process: Int32?
 
     public init(testID: TestID, attempt: Int, outcome: Outcome, duration: Double = 0,
                 startedAt: Double? = nil, finishedAt: Double? = nil, message: String? = nil,
                 details: String? = nil, stdout: String? = nil, stderr: String? = nil, extra: String? = nil,
-                sections: String? = nil) {
+                sections: String? = nil, process: Int32? = nil) {
         self.testID = testID
         self.attempt = attempt
         self.outcome = outcome
@@ -185,6 +188,7 @@ public struct TestResult: Sendable, Equatable {
         self.stderr = stderr
         self.extra = extra
         self.sections = sections
+        self.process = process
     }
 }
 

@@ -56,6 +56,15 @@ public protocol RunReader: Sendable {
 
     /// Durations stored by ``JobQueue/storeImportedDurations(_:now:)``.
     func importedDurations() async throws -> [String: Double]
+
+    /// The latest run before `run` with the same plan: the same directory, paths and
+    /// pytest arguments, and the same set of test node ids (among the 20 latest earlier
+    /// runs with the same arguments). Nil when there is none.
+    func samePlanRun(before run: RunID) async throws -> RunID?
+
+    /// Every attempt of the run with the worker and pytest process that ran it, in no
+    /// particular order (``OrderComparison`` orders them).
+    func processedAttempts(run: RunID) async throws -> [ProcessedAttempt]
 }
 
 extension Outcome {

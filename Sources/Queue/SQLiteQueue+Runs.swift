@@ -197,21 +197,21 @@ extension SQLiteQueue {
                 arguments: [claim.runID]) ?? 0
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO results (run_id, test_id, attempt, outcome, duration, job_id, worker, started_at,
-                                     finished_at, message, details, stdout, stderr, extra, seq, sections)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     finished_at, message, details, stdout, stderr, extra, seq, sections, process)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, test_id, attempt) DO UPDATE SET
                     outcome = excluded.outcome, duration = excluded.duration, job_id = excluded.job_id,
                     worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
                     message = excluded.message, details = excluded.details, stdout = excluded.stdout,
                     stderr = excluded.stderr, extra = excluded.extra, seq = excluded.seq,
-                    sections = excluded.sections
+                    sections = excluded.sections, process = excluded.process
                 """)
             for result in results {
                 seq += 1
                 try insert.execute(arguments: [
                     claim.runID, result.testID, result.attempt, result.outcome.rawValue, result.duration,
                     claim.jobID, worker, result.startedAt, result.finishedAt, result.message, result.details,
-                    result.stdout, result.stderr, result.extra, seq, result.sections,
+                    result.stdout, result.stderr, result.extra, seq, result.sections, result.process,
                 ])
             }
             return true

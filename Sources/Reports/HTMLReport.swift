@@ -46,6 +46,7 @@ extension RunReport {
         out += "</section>\n"
         out += testsSection(totals: totals)
         out += flakySection()
+        out += htmlOrder()
         out += timelineSection()
         if let merge, !merge.isEmpty { out += mergeSection(merge) }
         if !collectionErrors.isEmpty {

@@ -105,6 +105,7 @@ extension RunReport {
         field("\"collection_errors\": [" + collectionErrors.map {
             "{\"location\": \(j($0.location)), \"message\": \(j($0.message))}"
         }.joined(separator: ", ") + "]")
+        field("\"order\": \(jsonOrder())")
         if let merge {
             let duplicates = merge.duplicates.map {
                 "{\"nodeid\": \(j($0.nodeid)), \"sources\": [\($0.sources.map(String.init).joined(separator: ", "))]}"

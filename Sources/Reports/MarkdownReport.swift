@@ -61,6 +61,7 @@ extension RunReport {
             out.append("</details>")
             out.append("")
         }
+        out += markdownOrder()
         if let merge, !merge.isEmpty {
             out.append("<details><summary>Merge problems</summary>")
             out.append("")

@@ -147,6 +147,10 @@ public struct RunReport: Sendable {
     public var workers: [WorkerStat]
     public var collectionErrors: [CollectionProblem]
     public var merge: MergeProblems?
+    /// Tests whose outcome differs from an earlier run of the same plan (one run only).
+    public var order: OrderComparison? = nil
+    /// The compared run was named (`--compare`) rather than found by its plan.
+    public var orderExplicit = false
 
     public var run: Run { sources[0].run }
 
@@ -248,8 +252,10 @@ public struct RunReport: Sendable {
 
 extension RunReport {
     /// The report of `run`. `output` also loads captured stdout/stderr and sections
-    /// (markdown does not need them).
-    public static func load(run id: RunID, from reader: some RunReader, output: Bool = false) async throws -> RunReport {
+    /// (markdown does not need them). `compare` names the run the order-dependent tests
+    /// are found against (default: the latest earlier run of the same plan).
+    public static func load(run id: RunID, from reader: some RunReader, output: Bool = false,
+                            compare: RunID? = nil) async throws -> RunReport {
         let run = try await reader.runOrLatest(id)
         let stored = try await reader.tests(run: id, output: output)
         let summary = try await RunSummary.make(run: run, tests: stored, reader: reader)
@@ -259,9 +265,11 @@ extension RunReport {
         let jobs = try await reader.jobs(run: id).map { JobRecord($0, source: 0) }
         let workers = try await workerStats(jobs: jobs, tests: stored, registered: reader.workers(run: id),
                                             wall: summary.wallSeconds)
+        if let compare { _ = try await reader.runOrLatest(compare) }  // an unknown run is the user's to fix
         return RunReport(sources: [Source(path: reader.location, run: run)], summary: summary, tests: tests,
                          jobs: jobs, workers: workers, collectionErrors: try await reader.collectionErrors(run: id),
-                         merge: nil)
+                         merge: nil, order: try await reader.orderComparison(run: id, comparedWith: compare),
+                         orderExplicit: compare != nil)
     }
 
     /// Busy time from the jobs each worker finished, test counts and time from every

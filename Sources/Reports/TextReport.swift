@@ -31,6 +31,7 @@ extension RunReport {
                 }
                 out.append("")
             }
+            out += textOrder()
         }
         // Without --tb=no they are in pytest's ERRORS section above.
         if statuses != nil || pytest.options.tracebackStyle == "no", !collectionErrors.isEmpty {

@@ -137,8 +137,10 @@ extension Worker {
     /// Writes a batch; a claim that no longer holds means another worker owns the job now,
     /// so this process is killed rather than left to run tests nobody will record.
     func flush(_ batch: inout ResultBatch, claim: Claim, state: SessionState) async throws {
-        let results = batch.take(now: now)
+        var results = batch.take(now: now)
         guard !results.isEmpty, state.kill != .lostLease else { return }
+        // Which pytest process ran them: reports tell order-dependent tests by it.
+        if let process = state.group { for index in results.indices { results[index].process = process } }
         if try await !queue.record(results, for: claim, worker: id) {
             if state.markKilled(.lostLease), let group = state.group { kill(-group, SIGKILL) }
             return
@@ -158,7 +160,7 @@ extension Worker {
     }
 
     /// Decides the fate of a job whose process ended early, from how it ended.
-    func settle(_ job: InFlight, status: TerminationStatus, kill: SessionState.Kill?) async throws {
+    func settle(_ job: InFlight, status: TerminationStatus, kill: SessionState.Kill?, process: Int32?) async throws {
         let now = self.now
         let described = Self.describe(status)
         let remaining = job.tests.filter { !job.recorded.contains($0.testID) && $0.testID != job.running?.test.testID }
@@ -209,6 +211,7 @@ extension Worker {
                 rest = []
             }
         }
+        for index in results.indices { results[index].process = process }
         if !results.isEmpty { try await queue.record(results, for: job.claim, worker: id) }
         let followUps = rest.isEmpty ? [] : [
             NewJob(name: job.claim.name,

@@ -155,7 +155,7 @@ public final class Worker: Sendable {
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw WorkerError.pytestDidNotStart(status: status, output: String(output.suffix(4000)), log: log.path)
         case let .ended(inFlight):
-            try await settle(inFlight, status: outcome.terminationStatus, kill: state.kill)
+            try await settle(inFlight, status: outcome.terminationStatus, kill: state.kill, process: state.group)
             return !control.isStopping
         }
     }

@@ -226,7 +226,7 @@ public enum QueueConformance {
     }
 
     /// Every check, write side and read side, by name: a backend's suite runs them all.
-    public static var all: [(String, @Sendable (@escaping Factory) async throws -> Void)] { writeChecks + readChecks }
+    public static var all: [(String, @Sendable (@escaping Factory) async throws -> Void)] { writeChecks + readChecks + orderChecks }
 
     /// The write-side checks, by name.
     static let writeChecks: [(String, @Sendable (@escaping Factory) async throws -> Void)] = [
