@@ -121,7 +121,7 @@ public struct RunExecution: Sendable {
         // Stops that leave a resumable run (lock timeout, a full, read-only or vanished
         // database, too many dead workers, a worker process that stopped on its own) end
         // with the summary, exit 2; others throw.
-        if let failure, !Self.isResumableStop(failure) { throw failure }
+        if let failure, !Self.isResumableStop(failure) { throw await inSerialTerms(failure, run: target) }
         let interrupted = open > 0 && stopping
         let summary = try await RunSummary.load(run: target.id, from: queue)
         let failures = (try? await queue.failures(run: target.id, since: 0, limit: 30)) ?? []
@@ -136,6 +136,19 @@ public struct RunExecution: Sendable {
         return RunEnding(summary: summary, failures: failures, interrupted: interrupted || open > 0, exitCode: code,
                          unrunFiles: await Self.unrunFiles(queue: queue, run: target.id), stop: failure,
                          uncollectedFiles: uncollected)
+    }
+
+    /// A worker's pytest refused the suite at the first item of its own job; serial pytest
+    /// meets another item first. Its own `INTERNALERROR` line is the one a pytest user
+    /// expects, so pytest is asked (``SerialVerdict``); the worker's stays when pytest
+    /// does not refuse the same way.
+    func inSerialTerms(_ failure: any Error, run: Run) async -> any Error {
+        guard case let .pytestRefused(status, _, log)? = failure as? WorkerError,
+              case let .tasks(configuration) = hosting,
+              let verdict = await SerialVerdict.ask(python: configuration.python, directory: run.directory,
+                                                    paths: run.paths, pytestArgs: run.pytestArgs),
+              verdict.status == status else { return failure }
+        return WorkerError.pytestRefused(status: status, message: verdict.internalError.joined(separator: "\n"), log: log)
     }
 
     /// Files of jobs a stop (-x/--maxfail) cancelled before any worker collected them:
