@@ -6,10 +6,12 @@ import PostgresNIO
 // is the ``SQL`` the queue composes anyway, rendered once from a template (the text never
 // depends on the values, only the bindings do), so text and bindings cannot drift apart.
 // The time is a bound parameter too (``PostgresQueue/now(_:)``): NULL on the server's
-// clock, a test's clock in the conformance suite.
+// clock, a test's clock in the conformance suite. Names are constants: PostgresNIO asks
+// for a statement's name on every call, and the default renders the type's name each time.
 
 /// Claims the run's longest claimable job; a row is the claim.
 struct ClaimStatement: PostgresPreparedStatement {
+    static let name = "arun_claim"
     static let sql = ClaimStatement(run: 0, worker: "", lease: 0, token: 0, clock: nil).statement.query.sql
 
     var run: RunID
@@ -29,6 +31,7 @@ struct ClaimStatement: PostgresPreparedStatement {
 
 /// Marks a claimed job done; one row (`RETURNING 1`) when the claim held.
 struct CompleteStatement: PostgresPreparedStatement {
+    static let name = "arun_complete"
     static let sql = CompleteStatement(claim: .template, clock: nil).statement.query.sql
 
     var claim: Claim
@@ -43,6 +46,7 @@ struct CompleteStatement: PostgresPreparedStatement {
 
 /// Completes a claim and claims the run's next job; one row, the ``Handover``.
 struct CompleteAndClaimStatement: PostgresPreparedStatement {
+    static let name = "arun_complete_and_claim"
     static let sql = CompleteAndClaimStatement(claim: .template, lease: 0, token: 0, clock: nil).statement.query.sql
 
     var claim: Claim
@@ -71,6 +75,7 @@ struct CompleteAndClaimStatement: PostgresPreparedStatement {
 
 /// Extends a claim's lease and notes the worker's heartbeat; one row when the claim held.
 struct HeartbeatStatement: PostgresPreparedStatement {
+    static let name = "arun_heartbeat"
     static let sql = HeartbeatStatement(claim: .template, lease: 0, clock: nil).statement.query.sql
 
     var claim: Claim
