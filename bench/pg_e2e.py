@@ -8,7 +8,8 @@ Each rep, interleaved, from a new database and a suite without caches:
               its own (separate process trees stand in for hosts); wall time from the
               enqueue's start to the last worker's exit (enqueue and work also apart)
   sqlite      `arun run -n 2 --db TMP/arun.db -- -q -p no:cacheprovider`
-Every run must record every test as passed (checked in its database). Prints one line
+Every run must record every test as passed, on PostgreSQL from both hosts (checked in
+its database). Prints one line
 per run, then one JSON object: medians, the ratio postgresql / sqlite, the load.
 
   bench/pg_e2e.py [--arun .build/release/arun] [--tests 10000] [--reps 3] [--server URL]
@@ -85,10 +86,14 @@ def run_postgres(arun, suite, env, server, rep, logs, tests):
         finished(process, handle, "arun work", log)
     end = time.monotonic()
     passed = int(pg_server.psql(server, "SELECT count(*) FROM results WHERE outcome = 'passed'", database=name))
+    # Both hosts must have worked: results name the worker (host and process) that wrote them.
+    writers = int(pg_server.psql(server, "SELECT count(DISTINCT worker) FROM results", database=name))
     clear_caches(suite)
     pg_server.psql(server, f"DROP DATABASE {name}")
     if passed != tests:
         sys.exit(f"postgresql rep {rep}: {passed} of {tests} tests recorded as passed")
+    if writers != 2:
+        sys.exit(f"postgresql rep {rep}: results from {writers} workers, not 2")
     return {"wall": end - start, "enqueue": planned - start, "work": end - planned, "jobs": plan.get("jobs")}
 
 
