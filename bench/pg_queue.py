@@ -9,17 +9,24 @@ synchronous_commit and the same number of client processes:
   - pgbench (one): arun's own combined complete-and-claim statement, one per job
 and prints one JSON object per setting. Usage:
 
-  bench/pg_queue.py --server postgresql://postgres@127.0.0.1:5432/postgres \
-      --arun-bench .build/release/arun-bench --jobs 4000 --procs 4
+  bench/pg_queue.py [--server postgresql://postgres@127.0.0.1:5432/postgres] \
+      --arun-bench .build/release/arun-bench --jobs 4000 --procs 4 --rounds 3
+
+Without --server it starts its own PostgreSQL 15 (bench/pg_server.py, fsync on).
+--before PATH measures an earlier arun-bench build in the same rounds (before/after).
 """
 import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg_server  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,34 +104,83 @@ def pgbench(server, name, script, procs, transactions, setting):
     return float(match.group(1))
 
 
+def drain(args, binary, setting):
+    """One arun-bench queue run on a fresh database; its JSON."""
+    url = fresh(args.server, "arun_bench_arun", binary, args.jobs)
+    out = subprocess.run([binary, "queue", "--db", url, "--jobs", str(args.jobs), "--procs", str(args.procs),
+                          "--synchronous-commit", setting, "--json"], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"arun-bench failed: {out.stdout}{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(args, setting):
+    """One round of one setting: arun (and the earlier build, if given), then pgbench with
+    two and with one statement per job."""
+    transactions = args.jobs // args.procs
+    arun = drain(args, args.arun_bench, setting)
+    before = drain(args, args.before, setting) if args.before else None
+    figures = {}
+    for label, script in (("pgbench_two_per_job", TWO), ("pgbench_one_per_job", ONE)):
+        fresh(args.server, "arun_bench_pgbench", args.arun_bench, args.jobs)
+        migrate_and_fill(args.server, "arun_bench_pgbench", args.jobs)
+        figures[label] = round(pgbench(args.server, "arun_bench_pgbench", script, args.procs, transactions, setting))
+    result = {
+        "synchronous_commit": arun.get("synchronous_commit"), "procs": args.procs, "jobs": args.jobs,
+        "arun_per_second": arun["per_second"],
+        "duplicates": arun["duplicates"] + (before["duplicates"] if before else 0),
+        "lost": arun["lost"] + (before["lost"] if before else 0),
+        **figures,
+        "ratio_to_two": round(arun["per_second"] / figures["pgbench_two_per_job"], 2),
+        "ratio_to_one": round(arun["per_second"] / figures["pgbench_one_per_job"], 2),
+    }
+    if before:
+        result["before_per_second"] = before["per_second"]
+        result["before_ratio_to_two"] = round(before["per_second"] / figures["pgbench_two_per_job"], 2)
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", required=True, help="postgresql://USER@HOST:PORT/postgres (a role that may create databases)")
+    parser.add_argument("--server", help="postgresql://USER@HOST:PORT/postgres (a role that may create databases); "
+                                         "default: start one (bench/pg_server.py, fsync on)")
     parser.add_argument("--arun-bench", default=os.path.join(ROOT, ".build", "release", "arun-bench"))
+    parser.add_argument("--before", help="an earlier arun-bench build, measured in the same rounds (before/after)")
     parser.add_argument("--jobs", type=int, default=4000)
     parser.add_argument("--procs", type=int, default=4)
     parser.add_argument("--settings", default="on,off", help="synchronous_commit values to measure")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds, each measuring every setting; with more than one, a last line of medians")
     args = parser.parse_args()
-    transactions = args.jobs // args.procs
-    for setting in args.settings.split(","):
-        url = fresh(args.server, "arun_bench_arun", args.arun_bench, args.jobs)
-        out = subprocess.run([args.arun_bench, "queue", "--db", url, "--jobs", str(args.jobs), "--procs", str(args.procs),
-                              "--synchronous-commit", setting, "--json"], capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(f"arun-bench failed: {out.stdout}{out.stderr}")
-        arun = json.loads(out.stdout.strip().splitlines()[-1])
-        figures = {}
-        for label, script in (("pgbench_two_per_job", TWO), ("pgbench_one_per_job", ONE)):
-            fresh(args.server, "arun_bench_pgbench", args.arun_bench, args.jobs)
-            migrate_and_fill(args.server, "arun_bench_pgbench", args.jobs)
-            figures[label] = round(pgbench(args.server, "arun_bench_pgbench", script, args.procs, transactions, setting))
-        print(json.dumps({
-            "synchronous_commit": arun.get("synchronous_commit"), "procs": args.procs, "jobs": args.jobs,
-            "arun_per_second": arun["per_second"], "duplicates": arun["duplicates"], "lost": arun["lost"],
-            **figures,
-            "ratio_to_two": round(arun["per_second"] / figures["pgbench_two_per_job"], 2),
-            "ratio_to_one": round(arun["per_second"] / figures["pgbench_one_per_job"], 2),
-        }))
+    own = None
+    if not args.server:
+        own, args.server = pg_server.start()
+    rounds = {setting: [] for setting in args.settings.split(",")}
+    try:
+        for _ in range(args.rounds):
+            for setting in rounds:
+                figures = measure(args, setting)
+                rounds[setting].append(figures)
+                print(json.dumps(figures), flush=True)
+    finally:
+        if own:
+            pg_server.stop(own)
+    if args.rounds > 1:
+        keys = ["arun_per_second", "pgbench_two_per_job", "pgbench_one_per_job"] + (
+            ["before_per_second"] if args.before else [])
+        for setting, measured in rounds.items():
+            median = {key: statistics.median(m[key] for m in measured) for key in keys}
+            summary = {
+                "median_of": len(measured), "synchronous_commit": setting, **{k: round(v) for k, v in median.items()},
+                "ratio_to_two": round(median["arun_per_second"] / median["pgbench_two_per_job"], 2),
+                "ratio_to_one": round(median["arun_per_second"] / median["pgbench_one_per_job"], 2),
+                "round_ratios_to_two": [m["ratio_to_two"] for m in measured],
+                "duplicates": sum(m["duplicates"] for m in measured), "lost": sum(m["lost"] for m in measured),
+            }
+            if args.before:
+                summary["before_ratio_to_two"] = round(median["before_per_second"] / median["pgbench_two_per_job"], 2)
+                summary["round_before_ratios_to_two"] = [m["before_ratio_to_two"] for m in measured]
+            print(json.dumps(summary))
 
 
 if __name__ == "__main__":

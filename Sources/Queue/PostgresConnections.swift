@@ -101,7 +101,10 @@ final class PostgresConnections: Sendable {
                 }
             }
             do {
-                let value = try await body(connection, isRepeat)
+                // On the connection's event loop: no thread hop per message of the answer.
+                let value = try await withTaskExecutorPreference(PostgresLoopExecutor(connection.eventLoop)) {
+                    try await body(connection, isRepeat)
+                }
                 idle.withLock { $0.append(connection) }
                 return value
             } catch {

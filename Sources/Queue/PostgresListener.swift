@@ -81,11 +81,12 @@ final class PostgresListener: Sendable {
             do {
                 let connection = try await connections.connect()
                 defer { PostgresConnections.drop(connection) }
-                let notifications = try await connection.listen(Self.channel)
-                for try await notification in notifications {
-                    guard let run = RunID(notification.payload) else { continue }
-                    state.withLock { $0.lastNotified[run] = Date().timeIntervalSince1970 }
-                    resume { _, waiter in waiter.run == run }
+                try await connection.listen(on: Self.channel) { notifications in
+                    for try await notification in notifications {
+                        guard let run = RunID(notification.payload) else { continue }
+                        state.withLock { $0.lastNotified[run] = Date().timeIntervalSince1970 }
+                        resume { _, waiter in waiter.run == run }
+                    }
                 }
             } catch {}
             try? await Task.sleep(nanoseconds: 500_000_000)

@@ -10,11 +10,11 @@ extension PostgresQueue {
     /// hold. MATERIALIZED keeps the planner from inlining the CTE into the UPDATE, where
     /// the LIMIT and SKIP LOCKED could be applied to more rows than the one it returns.
     /// The ORDER BY matches `jobs_claimable` (run_id, estimated_seconds DESC, id).
-    static func nextJobCTE(run: RunID, now: String) -> SQL {
+    static func nextJobCTE(run: RunID, now: SQL) -> SQL {
         """
         next AS MATERIALIZED (
             SELECT id FROM jobs
-            WHERE run_id = \(run) AND state = 'queued' AND available_at <= \(unescaped: now)
+            WHERE run_id = \(run) AND state = 'queued' AND available_at <= \(now)
             ORDER BY estimated_seconds DESC, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED)
@@ -23,25 +23,43 @@ extension PostgresQueue {
 
     /// The claim statement; `$token` marks the claim so that a repeat after a broken
     /// connection can find it.
-    static func claimQuery(run: RunID, worker: String, lease: Double, token: Int64, now: String = serverNow) -> SQL {
+    static func claimQuery(run: RunID, worker: String, lease: Double, token: Int64, now: SQL) -> SQL {
         """
             WITH \(nextJobCTE(run: run, now: now))
-            UPDATE jobs j SET state = 'running', lease_owner = \(worker), lease_expires_at = \(unescaped: now) + \(lease),
-                started_at = \(unescaped: now), claim_token = \(token)
+            UPDATE jobs j SET state = 'running', lease_owner = \(worker), lease_expires_at = \(now) + \(lease),
+                started_at = \(now), claim_token = \(token)
             FROM next WHERE j.id = next.id
             RETURNING \(unescaped: claimColumns)
             """
     }
 
+    /// Completion and the next claim in one statement: the next job is claimed only when
+    /// the completion held. One row: how many jobs completed (0 or 1), then the claimed
+    /// job's columns or NULLs.
+    static func completeAndClaimQuery(_ claim: Claim, lease: Double, token: Int64, now: SQL) -> SQL {
+        """
+        WITH done AS (\(completeQuery(claim, now: now))),
+        \(nextJobCTE(run: claim.runID, now: now)),
+        claimed AS (
+            UPDATE jobs j SET state = 'running', lease_owner = \(claim.owner),
+                lease_expires_at = \(now) + \(lease), started_at = \(now), claim_token = \(token)
+            FROM next WHERE j.id = next.id AND EXISTS (SELECT 1 FROM done)
+            RETURNING \(unescaped: claimColumns))
+        SELECT (SELECT count(*) FROM done)::int8, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true
+        """
+    }
+
     public func claim(run: RunID, worker: String, lease: Double) async throws -> Claim? {
         let token = Int64.random(in: 1...Int64.max)
+        let clock = clockReading
         return try await statement { connection, isRepeat in
-            try await Self.claim(connection, run: run, worker: worker, lease: lease, token: token, isRepeat: isRepeat, now: now)
+            try await Self.claim(connection, run: run, worker: worker, lease: lease, token: token, isRepeat: isRepeat,
+                                 clock: clock)
         }
     }
 
     static func claim(_ connection: PostgresConnection, run: RunID, worker: String, lease: Double, token: Int64,
-                      isRepeat: Bool, now: String) async throws -> Claim? {
+                      isRepeat: Bool, clock: Double?) async throws -> Claim? {
         if isRepeat {
             // The first try may have committed before its answer was lost.
             let held = try await connection.query(SQL("""
@@ -50,9 +68,10 @@ extension PostgresQueue {
                 """).query, logger: PostgresConnections.logger)
             for try await row in held { return try claim(from: row, owner: worker) }
         }
-        let rows = try await connection.query(claimQuery(run: run, worker: worker, lease: lease, token: token, now: now).query,
-                                              logger: PostgresConnections.logger)
-        for try await row in rows { return try claim(from: row, owner: worker) }
+        let statement = ClaimStatement(run: run, worker: worker, lease: lease, token: token, clock: clock)
+        for try await claimed in try await connection.execute(statement, logger: PostgresConnections.logger) {
+            return claimed
+        }
         return nil
     }
 
@@ -70,36 +89,41 @@ extension PostgresQueue {
 
     /// Completion is idempotent: a repeat after a lost answer finds the job already done
     /// by the same owner and attempt and reports success again.
-    static func completeQuery(_ claim: Claim, now: String) -> SQL {
+    static func completeQuery(_ claim: Claim, now: SQL) -> SQL {
         """
         UPDATE jobs SET state = 'done', lease_expires_at = NULL,
-            finished_at = CASE WHEN state = 'done' THEN finished_at ELSE \(unescaped: now) END
+            finished_at = CASE WHEN state = 'done' THEN finished_at ELSE \(now) END
         WHERE id = \(claim.jobID) AND lease_owner = \(claim.owner) AND attempt = \(claim.attempt)
           AND state IN ('running', 'done')
         RETURNING 1
         """
     }
 
+    /// Runs a prepared statement whose rows are `RETURNING 1`; returns how many.
+    static func rowCount<Statement: PostgresPreparedStatement>(
+        _ connection: PostgresConnection, _ statement: Statement
+    ) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.execute(statement, logger: PostgresConnections.logger) { count += 1 }
+        return count
+    }
+
     public func heartbeat(_ claim: Claim, lease: Double) async throws -> Bool {
-        try await statement { connection, _ in
-            try await Self.execute(connection, """
-                WITH beat AS (UPDATE workers SET heartbeat_at = \(unescaped: now) WHERE id = \(claim.owner))
-                UPDATE jobs SET lease_expires_at = \(unescaped: now) + \(lease) WHERE \(Self.held(claim))
-                RETURNING 1
-                """) == 1
-        }
+        let beat = HeartbeatStatement(claim: claim, lease: lease, clock: clockReading)
+        return try await statement { connection, _ in try await Self.rowCount(connection, beat) == 1 }
     }
 
     @discardableResult
     public func complete(_ claim: Claim, followUps: [NewJob]) async throws -> Bool {
+        let completion = CompleteStatement(claim: claim, clock: clockReading)
         guard followUps.isEmpty else {
             return try await transaction(verifyCommit: true) { connection in
-                guard try await Self.execute(connection, Self.completeQuery(claim, now: now)) == 1 else { return false }
+                guard try await Self.rowCount(connection, completion) == 1 else { return false }
                 _ = try await Self.insert(followUps, run: claim.runID, connection: connection)
                 return true
             }
         }
-        return try await statement { connection, _ in try await Self.execute(connection, Self.completeQuery(claim, now: now)) == 1 }
+        return try await statement { connection, _ in try await Self.rowCount(connection, completion) == 1 }
     }
 
     /// One statement: the completion and the next claim commit together, so a worker
@@ -110,35 +134,18 @@ extension PostgresQueue {
             return Handover(completed: completed, next: try await self.claim(run: claim.runID, worker: claim.owner, lease: lease))
         }
         let token = Int64.random(in: 1...Int64.max)
+        let clock = clockReading
         let handover = try await statement { connection, isRepeat -> Handover in
             if isRepeat {
-                let completed = try await Self.execute(connection, Self.completeQuery(claim, now: now)) == 1
+                let completed = try await Self.rowCount(connection, CompleteStatement(claim: claim, clock: clock)) == 1
                 let next = try await Self.claim(connection, run: claim.runID, worker: claim.owner, lease: lease,
-                                                token: token, isRepeat: true, now: now)
+                                                token: token, isRepeat: true, clock: clock)
                 return Handover(completed: completed, next: next)
             }
-            let query: SQL = """
-                WITH done AS (\(Self.completeQuery(claim, now: now))),
-                \(Self.nextJobCTE(run: claim.runID, now: now)),
-                claimed AS (
-                    UPDATE jobs j SET state = 'running', lease_owner = \(claim.owner),
-                        lease_expires_at = \(unescaped: now) + \(lease), started_at = \(unescaped: now),
-                        claim_token = \(token)
-                    FROM next WHERE j.id = next.id AND EXISTS (SELECT 1 FROM done)
-                    RETURNING \(unescaped: Self.claimColumns))
-                SELECT (SELECT count(*) FROM done)::int8, claimed.* FROM (SELECT 1) AS one LEFT JOIN claimed ON true
-                """
-            let rows = try await connection.query(query.query, logger: PostgresConnections.logger)
+            let statement = CompleteAndClaimStatement(claim: claim, lease: lease, token: token, clock: clock)
             var handover = Handover(completed: false, next: nil)
-            for try await row in rows {
-                let (done, id, run, name, attempt, maxAttempts, estimate, expires, payload) = try row.decode(
-                    (Int64, Int64?, Int64?, String?, Int?, Int?, Double?, Double?, String?).self)
-                handover.completed = done == 1
-                if let id, let run, let name, let attempt, let maxAttempts, let estimate, let expires, let payload {
-                    handover.next = Claim(jobID: id, runID: run, name: name, owner: claim.owner, attempt: attempt,
-                                          maxAttempts: maxAttempts, estimatedSeconds: estimate, leaseExpiresAt: expires,
-                                          payload: payload)
-                }
+            for try await row in try await connection.execute(statement, logger: PostgresConnections.logger) {
+                handover = row
             }
             return handover
         }

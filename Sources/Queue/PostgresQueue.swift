@@ -40,6 +40,14 @@ public final class PostgresQueue: JobQueue {
     /// or a test's clock as a literal.
     var now: String { configuration.clock.map { "(\($0())::float8)" } ?? Self.serverNow }
 
+    /// The test clock's reading, or nil for the server's clock: the prepared statements
+    /// bind it (their text is fixed), see ``now(_:)``.
+    var clockReading: Double? { configuration.clock?() }
+
+    /// The time as a fragment for prepared statements: the bound test clock, or the
+    /// server's clock when it is NULL.
+    static func now(_ clock: Double?) -> SQL { "COALESCE(\(clock)::float8, \(unescaped: serverNow))" }
+
     /// Connects, checks the address and migrates under an advisory lock. Errors are
     /// ``QueueError``s: unreachable server, wrong password, missing database, newer schema.
     public init(address: PostgresAddress, configuration: PostgresQueueConfiguration = .init()) async throws {
@@ -91,6 +99,7 @@ public final class PostgresQueue: JobQueue {
 
     /// One statement, retried on a new connection if the connection breaks; the caller
     /// makes sure a repeat is harmless.
+    @discardableResult
     func statement<T: Sendable>(_ body: (PostgresConnection, _ isRepeat: Bool) async throws -> T) async throws -> T {
         try await connections.perform(body)
     }

@@ -33,6 +33,14 @@ struct SQL: ExpressibleByStringInterpolation, Sendable {
         return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 
+    /// The values alone, in order: a prepared statement's bindings (its text is ``query``'s,
+    /// rendered once; the text never depends on the values).
+    var bindings: PostgresBindings {
+        var binds = PostgresBindings()
+        for case let .bind(append) in parts { append(&binds) }
+        return binds
+    }
+
     struct StringInterpolation: StringInterpolationProtocol {
         var parts: [Part] = []
 
