@@ -4,7 +4,7 @@ import Queue
 /// Opens the queue a benchmark names: a SQLite path, or a postgresql:// URL (also
 /// taken from `ARUN_DB`, so child processes get the password without a command line).
 enum BenchQueue {
-    static func open(_ db: String?, synchronousCommit: String = "off") async throws -> any JobQueue {
+    static func open(_ db: String?, synchronousCommit: String = PostgresQueueConfiguration().synchronousCommit) async throws -> any JobQueue {
         let chosen = db ?? ProcessInfo.processInfo.environment["ARUN_DB"] ?? ""
         if PostgresAddress.isURL(chosen) {
             var configuration = PostgresQueueConfiguration()

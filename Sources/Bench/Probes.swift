@@ -15,7 +15,7 @@ struct DrainProbe: AsyncParsableCommand {
     @Option var run: Int64
     @Option var out: String
     @Option var lease = 30.0
-    @Option(name: .customLong("synchronous-commit")) var synchronousCommit = "off"
+    @Option(name: .customLong("synchronous-commit")) var synchronousCommit = PostgresQueueConfiguration().synchronousCommit
 
     func run() async throws {
         let queue = try await BenchQueue.open(db, synchronousCommit: synchronousCommit)

@@ -4,12 +4,14 @@ import Synchronization
 
 /// Settings of a ``PostgresQueue``.
 public struct PostgresQueueConfiguration: Sendable {
-    /// `synchronous_commit` of arun's sessions. `off` (the default) lets a commit return
-    /// before its WAL reaches disk: a server crash may forget the last fraction of a
-    /// second, which can only send a job back to be run again (its results are keyed by
-    /// test and attempt, so nothing is doubled). Runs and their jobs are always
-    /// committed durably.
-    public var synchronousCommit: String = "off"
+    /// `synchronous_commit` of arun's sessions. `on` (the default): a commit returns once
+    /// its WAL is on disk, so a server crash forgets nothing arun was told was written.
+    /// A shared server serves a fleet, and at ~3,200 claims per second (BENCHMARKS.md)
+    /// the queue is far from what a run waits for. `off` (`arun-bench --synchronous-commit
+    /// off`) is ~1.7× faster per claim and a crash may then forget the last fraction of a
+    /// second: a job sent back runs again, results keyed by test and attempt are not
+    /// doubled. Runs and their jobs are always committed durably.
+    public var synchronousCommit: String = "on"
     /// How long a statement waits for a lost server to come back before failing.
     public var reconnectWindow: Double = 120
     /// Tests written per enqueue transaction.
