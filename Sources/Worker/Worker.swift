@@ -74,7 +74,10 @@ public final class Worker: Sendable {
                 return claim
             }
             try await queue.reclaimExpired()
-            if try await queue.counts(run: run.id).open == 0, try await !isBeingPlanned() { return nil }
+            // The status first: planning writes the jobs, then marks the run running, so a
+            // run seen running already shows its jobs. Counting first could see no jobs
+            // yet and then the run running, and leave with the plan's jobs unclaimed.
+            if try await !isBeingPlanned(), try await queue.counts(run: run.id).open == 0 { return nil }
             try await queue.waitForWork(run: run.id, upTo: 0.25)
         }
         return nil
