@@ -46,7 +46,8 @@ struct ReportCommand: AsyncParsableCommand {
         if merge.isEmpty {
             let reader = try await database.openForReading()
             let id = try await reader.runOrLatest(run).id
-            report = try await RunReport.load(run: id, from: reader, output: format.needsOutput, compare: compare)
+            report = try await RunReport.load(run: id, from: reader, output: format.needsOutput, compare: compare,
+                                            order: format.showsOrder)
         } else {
             do {
                 report = try await RunReport.merge(paths: merge, output: format.needsOutput) {

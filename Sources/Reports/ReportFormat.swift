@@ -7,6 +7,8 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 
     /// Formats that show captured output (the loader reads it only then).
     public var needsOutput: Bool { self != .markdown }
+    /// JUnit has no place for order-dependent tests: it skips reading both runs' attempts.
+    public var showsOrder: Bool { self != .junit }
 }
 
 extension RunReport {

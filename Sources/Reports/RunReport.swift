@@ -255,7 +255,7 @@ extension RunReport {
     /// (markdown does not need them). `compare` names the run the order-dependent tests
     /// are found against (default: the latest earlier run of the same plan).
     public static func load(run id: RunID, from reader: some RunReader, output: Bool = false,
-                            compare: RunID? = nil) async throws -> RunReport {
+                            compare: RunID? = nil, order: Bool = true) async throws -> RunReport {
         let run = try await reader.runOrLatest(id)
         let stored = try await reader.tests(run: id, output: output)
         let summary = try await RunSummary.make(run: run, tests: stored, reader: reader)
@@ -268,7 +268,7 @@ extension RunReport {
         if let compare { _ = try await reader.runOrLatest(compare) }  // an unknown run is the user's to fix
         return RunReport(sources: [Source(path: reader.location, run: run)], summary: summary, tests: tests,
                          jobs: jobs, workers: workers, collectionErrors: try await reader.collectionErrors(run: id),
-                         merge: nil, order: try await reader.orderComparison(run: id, comparedWith: compare),
+                         merge: nil, order: order ? try await reader.orderComparison(run: id, comparedWith: compare) : nil,
                          orderExplicit: compare != nil)
     }
 
